@@ -1,0 +1,90 @@
+// Package server assembles a Duro node by hand: it opens the store, builds the engine, matching,
+// timers and frontends, owns the listeners and runs every loop under one errgroup.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/duro-dev/duro/internal/clock"
+)
+
+// Config is every setting of a node. Flags override DURO_* environment variables (internal/cli).
+type Config struct {
+	// GRPCAddr is the Temporal API listener (DURO_GRPC_ADDR). Port 0 picks a free port.
+	GRPCAddr string
+	// HTTPAddr is the health and metrics listener (DURO_HTTP_ADDR). Empty disables it.
+	HTTPAddr string
+	// Store selects the store (DURO_STORE): "sqlite:PATH" or a postgres:// URL.
+	Store string
+	// LogLevel is debug, info, warn or error (DURO_LOG_LEVEL).
+	LogLevel string
+	// MaxPayloadBytes caps one payload (Temporal's blob size limit, 2 MB by default).
+	MaxPayloadBytes int
+	// LongPollTimeout bounds task-queue long polls; the SDK's own deadline is 70 s.
+	LongPollTimeout time.Duration
+	// Clock is the node's time source; nil means the wall clock. Tests inject a manual clock.
+	Clock clock.Clock
+	// Logger receives the node's logs; nil means a text logger on stderr at LogLevel.
+	Logger *slog.Logger
+}
+
+// Defaults used by WithDefaults.
+const (
+	DefaultGRPCAddr        = "127.0.0.1:7233"
+	DefaultHTTPAddr        = "127.0.0.1:8233"
+	DefaultStore           = "sqlite:./duro.db"
+	DefaultMaxPayloadBytes = 2 * 1024 * 1024
+	DefaultLongPollTimeout = 60 * time.Second
+)
+
+// WithDefaults returns c with every unset field given its default.
+func (c Config) WithDefaults() Config {
+	if c.GRPCAddr == "" {
+		c.GRPCAddr = DefaultGRPCAddr
+	}
+	if c.Store == "" {
+		c.Store = DefaultStore
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.MaxPayloadBytes == 0 {
+		c.MaxPayloadBytes = DefaultMaxPayloadBytes
+	}
+	if c.LongPollTimeout == 0 {
+		c.LongPollTimeout = DefaultLongPollTimeout
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
+	return c
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	if !strings.HasPrefix(c.Store, "sqlite:") && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		return fmt.Errorf("store %q: want sqlite:PATH or a postgres:// URL", c.Store)
+	}
+	if c.MaxPayloadBytes < 0 {
+		return errors.New("max payload bytes must not be negative")
+	}
+	if c.LongPollTimeout < time.Second || c.LongPollTimeout > 65*time.Second {
+		return fmt.Errorf("long poll timeout %v: want between 1s and 65s (the SDK's deadline is 70s)", c.LongPollTimeout)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
