@@ -1,0 +1,400 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/duro-dev/duro/internal/clock"
+	"github.com/duro-dev/duro/internal/server"
+)
+
+const (
+	namespace = "default"
+	// waitFor bounds every polling wait of the suite; generous because the machine is shared.
+	waitFor = 30 * time.Second
+	tick    = 50 * time.Millisecond
+)
+
+// env is one test's Duro node, its manual clock and a client dialled to it.
+type env struct {
+	t      testing.TB
+	srv    *server.Server
+	clk    *clock.Manual
+	c      client.Client
+	raw    workflowservice.WorkflowServiceClient
+	logger *testLogger
+	seq    *atomic.Int64
+}
+
+type envConfig struct {
+	maxPayloadBytes int
+	longPollTimeout time.Duration
+}
+
+// envOption adjusts the node a test starts.
+type envOption func(*envConfig)
+
+// withMaxPayloadBytes sets the node's payload limit.
+func withMaxPayloadBytes(n int) envOption { return func(c *envConfig) { c.maxPayloadBytes = n } }
+
+// newEnv starts an in-process Duro on loopback with a fresh store (a temp SQLite file, or a fresh
+// PostgreSQL schema when DURO_E2E_STORE holds a postgres:// URL), dials a client to it, and stops both
+// in t.Cleanup.
+func newEnv(t testing.TB, opts ...envOption) *env {
+	t.Helper()
+	cfg := envConfig{longPollTimeout: 10 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	logger := newTestLogger(t)
+	e := &env{t: t, clk: clock.NewManual(), logger: logger, seq: new(atomic.Int64)}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, server.Config{
+		GRPCAddr:        "127.0.0.1:0",
+		HTTPAddr:        "127.0.0.1:0",
+		Store:           testStore(t),
+		LogLevel:        logLevel(),
+		MaxPayloadBytes: cfg.maxPayloadBytes,
+		LongPollTimeout: cfg.longPollTimeout,
+		Clock:           e.clk,
+		Logger:          slog.New(slog.NewTextHandler(logger.writer("duro"), &slog.HandlerOptions{Level: slogLevel()})),
+	})
+	if err != nil {
+		cancel()
+		require.NoError(t, err, "server.New")
+	}
+	e.srv = srv
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		select {
+		case err := <-done:
+			t.Errorf("server.Run returned before the test ended: %v", err)
+			cancel()
+			return
+		default:
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("server.Run: %v", err)
+			}
+		case <-time.After(waitFor):
+			t.Errorf("server.Run did not return within %v of its context being cancelled", waitFor)
+		}
+		logger.close()
+	})
+
+	e.c = dial(t, srv.GRPCAddr(), logger)
+	e.raw = e.c.WorkflowService()
+	return e
+}
+
+// dial connects an SDK client and closes it in t.Cleanup.
+func dial(t testing.TB, addr string, logger *testLogger) client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  addr,
+		Namespace: namespace,
+		Logger:    sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(logger.writer("sdk"), &slog.HandlerOptions{Level: slogLevel()}))),
+	})
+	require.NoError(t, err, "dial %s", addr)
+	t.Cleanup(c.Close)
+	return c
+}
+
+// testStore returns the store URL for one test: a temp SQLite file, or a fresh PostgreSQL schema
+// (dropped in t.Cleanup) when DURO_E2E_STORE is a postgres:// URL, so the suite runs on either driver.
+func testStore(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("DURO_E2E_STORE")
+	if base == "" || strings.HasPrefix(base, "sqlite") {
+		return "sqlite:" + filepath.Join(t.TempDir(), "duro.db")
+	}
+	require.True(t, strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://"),
+		"DURO_E2E_STORE=%q: want a postgres:// URL or nothing", base)
+	var b [6]byte
+	_, err := rand.Read(b[:])
+	require.NoError(t, err)
+	schema := "e2e_" + hex.EncodeToString(b[:])
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	require.NoError(t, err, "connect to DURO_E2E_STORE")
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
+	require.NoError(t, err, "create schema %s", schema)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// logLevel is the level of the node's and the SDK's logs in test output (DURO_E2E_LOG_LEVEL, warn by
+// default so that a failing test shows what went wrong without drowning in chatter).
+func logLevel() string {
+	if l := os.Getenv("DURO_E2E_LOG_LEVEL"); l != "" {
+		return l
+	}
+	return "warn"
+}
+
+func slogLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(logLevel())); err != nil {
+		return slog.LevelWarn
+	}
+	return l
+}
+
+// testLogger forwards log lines to t.Log until the test's cleanup closes it: goroutines that outlive
+// the test must not call t.Log, which panics.
+type testLogger struct {
+	t      testing.TB
+	mu     sync.Mutex
+	closed bool
+}
+
+func newTestLogger(t testing.TB) *testLogger { return &testLogger{t: t} }
+
+func (l *testLogger) writer(prefix string) *logWriter { return &logWriter{l: l, prefix: prefix} }
+
+func (l *testLogger) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+}
+
+func (l *testLogger) log(prefix string, line []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.t.Logf("%s: %s", prefix, bytes.TrimRight(line, "\n"))
+	}
+}
+
+type logWriter struct {
+	l      *testLogger
+	prefix string
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	w.l.log(w.prefix, p)
+	return len(p), nil
+}
+
+// registry lists what a worker serves.
+type registry struct {
+	// workflows are registered under their function names, named ones under the map key.
+	workflows []any
+	named     map[string]any
+	// activities are functions or struct pointers (each exported method is an activity).
+	activities []any
+	options    worker.Options
+}
+
+// sub returns e bound to a subtest, so that its helpers fail and clean up in the subtest.
+func (e *env) sub(t testing.TB) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
+// id returns a name unique within the test.
+func (e *env) id(prefix string) string {
+	name := strings.NewReplacer("/", "-", " ", "_").Replace(e.t.Name())
+	if len(name) > 80 {
+		name = name[:80]
+	}
+	return fmt.Sprintf("%s-%s-%d", name, prefix, e.seq.Add(1))
+}
+
+// startWorker starts a worker on a fresh task queue and returns the queue's name.
+func (e *env) startWorker(r registry) string {
+	e.t.Helper()
+	tq := e.id("tq")
+	e.startWorkerOn(tq, r)
+	return tq
+}
+
+// startWorkerOn starts a worker on tq and returns a stop function (idempotent, also run in Cleanup).
+func (e *env) startWorkerOn(tq string, r registry) (stop func()) {
+	e.t.Helper()
+	w := worker.New(e.c, tq, r.options)
+	for _, wf := range r.workflows {
+		w.RegisterWorkflow(wf)
+	}
+	for name, wf := range r.named {
+		w.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
+	}
+	for _, a := range r.activities {
+		w.RegisterActivity(a)
+	}
+	require.NoError(e.t, w.Start(), "start worker on %s", tq)
+	var once sync.Once
+	stop = func() { once.Do(w.Stop) }
+	e.t.Cleanup(stop)
+	return stop
+}
+
+// ctx returns a context bounded by waitFor.
+func (e *env) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	e.t.Cleanup(cancel)
+	return ctx
+}
+
+// start starts a workflow on tq with a fresh ID (unless opts sets one).
+func (e *env) start(tq string, opts client.StartWorkflowOptions, wf any, args ...any) client.WorkflowRun {
+	e.t.Helper()
+	if opts.ID == "" {
+		opts.ID = e.id("wf")
+	}
+	opts.TaskQueue = tq
+	run, err := e.c.ExecuteWorkflow(e.ctx(), opts, wf, args...)
+	require.NoError(e.t, err, "start workflow %s", opts.ID)
+	return run
+}
+
+// history reads the whole recorded history of a run.
+func (e *env) history(wfID, runID string) []*historypb.HistoryEvent {
+	e.t.Helper()
+	it := e.c.GetWorkflowHistory(e.ctx(), wfID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var events []*historypb.HistoryEvent
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(e.t, err, "read history of %s/%s", wfID, runID)
+		events = append(events, ev)
+	}
+	return events
+}
+
+// historyOf reads the history of run.
+func (e *env) historyOf(run client.WorkflowRun) []*historypb.HistoryEvent {
+	return e.history(run.GetID(), run.GetRunID())
+}
+
+// waitForEvent polls the history of a run until an event of type et is recorded and returns it.
+func (e *env) waitForEvent(wfID, runID string, et enumspb.EventType) *historypb.HistoryEvent {
+	e.t.Helper()
+	var found *historypb.HistoryEvent
+	require.Eventually(e.t, func() bool {
+		for _, ev := range e.history(wfID, runID) {
+			if ev.GetEventType() == et {
+				found = ev
+				return true
+			}
+		}
+		return false
+	}, waitFor, tick, "no %v in the history of %s", et, wfID)
+	return found
+}
+
+// describe returns the status of a run.
+func (e *env) status(wfID, runID string) enumspb.WorkflowExecutionStatus {
+	e.t.Helper()
+	d, err := e.c.DescribeWorkflowExecution(e.ctx(), wfID, runID)
+	require.NoError(e.t, err, "describe %s", wfID)
+	return d.GetWorkflowExecutionInfo().GetStatus()
+}
+
+// eventTypes lists the types of events, in order.
+func eventTypes(events []*historypb.HistoryEvent) []enumspb.EventType {
+	out := make([]enumspb.EventType, len(events))
+	for i, ev := range events {
+		out[i] = ev.GetEventType()
+	}
+	return out
+}
+
+// ofType returns the events of type et, in order.
+func ofType(events []*historypb.HistoryEvent, et enumspb.EventType) []*historypb.HistoryEvent {
+	var out []*historypb.HistoryEvent
+	for _, ev := range events {
+		if ev.GetEventType() == et {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// indexOf returns the position of the first event of type et at or after from, or -1.
+func indexOf(events []*historypb.HistoryEvent, et enumspb.EventType, from int) int {
+	for i := from; i < len(events); i++ {
+		if events[i].GetEventType() == et {
+			return i
+		}
+	}
+	return -1
+}
+
+// requireWellFormed checks invariants every history must keep: event IDs contiguous from 1, a
+// WorkflowExecutionStarted first, and at most one close event, which is last.
+func requireWellFormed(t testing.TB, events []*historypb.HistoryEvent) {
+	t.Helper()
+	require.NotEmpty(t, events, "empty history")
+	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, events[0].GetEventType(), "first event")
+	for i, ev := range events {
+		require.Equal(t, int64(i+1), ev.GetEventId(), "event %d (%v) has ID %d: IDs must be contiguous from 1", i, ev.GetEventType(), ev.GetEventId())
+		if isCloseEvent(ev.GetEventType()) {
+			require.Equal(t, len(events)-1, i, "close event %v is not last", ev.GetEventType())
+		}
+	}
+}
+
+func isCloseEvent(et enumspb.EventType) bool {
+	switch et {
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+		enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+		enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+		enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+		enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+		enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+		return true
+	}
+	return false
+}
