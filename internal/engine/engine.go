@@ -1,0 +1,333 @@
+// Package engine holds Duro's durable core: executions as event-sourced state machines speaking
+// Temporal's history events and commands, their mutable state, and the one rule everything obeys —
+// every transition is one atomic store transition (DESIGN.md, invariant 1).
+//
+// A transition runs under the execution's in-node lock: load the mutable state (cache or store),
+// apply the change, hand the resulting store.Transition to the group committer, and only after the
+// commit update the cache and hand new tasks to pollers. Any error drops the cached state. Across
+// nodes, transitions are fenced by the execution's record version: a lost race is store.ErrConflict
+// and the transition is retried on fresh state.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/duro-dev/duro/internal/clock"
+	"github.com/duro-dev/duro/internal/store"
+)
+
+// Config wires an Engine.
+type Config struct {
+	Store  store.Store
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// MaxPayloadBytes caps one payload (Temporal's blob size limit).
+	MaxPayloadBytes int
+	// OnTask is called after commit for every new task row, so matching can hand it to a waiting
+	// poller at once.
+	OnTask func(*store.Task)
+	// OnTimer is called after commit with the fire time of every new timer row.
+	OnTimer func(time.Time)
+	// OnQuery is called when a query waits for a poller of the queue.
+	OnQuery func(store.TaskQueueKey)
+	// CacheSize bounds the number of cached mutable states (default 10,000).
+	CacheSize int
+}
+
+// Engine applies transitions to executions.
+type Engine struct {
+	cfg   Config
+	store store.Store
+	clock clock.Clock
+	log   *slog.Logger
+
+	commitCh chan *commitReq
+	stopped  chan struct{}
+	stopOnce sync.Once
+
+	locks   lockTable
+	cacheMu sync.Mutex
+	cache   map[execKey]*cachedState
+
+	history *pubsub
+	queries *queryRegistry
+	ns      *namespaceCache
+}
+
+type execKey struct {
+	namespace, workflowID, runID string
+}
+
+type cachedState struct {
+	ms      *mutableState
+	version int64
+}
+
+type commitReq struct {
+	t    *store.Transition
+	done chan error
+}
+
+// New builds an engine; Run must be running for transitions to commit.
+func New(cfg Config) *Engine {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 10000
+	}
+	if cfg.OnTask == nil {
+		cfg.OnTask = func(*store.Task) {}
+	}
+	if cfg.OnTimer == nil {
+		cfg.OnTimer = func(time.Time) {}
+	}
+	e := &Engine{
+		cfg:      cfg,
+		store:    cfg.Store,
+		clock:    cfg.Clock,
+		log:      cfg.Logger,
+		commitCh: make(chan *commitReq, 1024),
+		stopped:  make(chan struct{}),
+		cache:    map[execKey]*cachedState{},
+		history:  newPubsub(),
+		queries:  newQueryRegistry(),
+	}
+	e.locks.m = map[string]*lockEntry{}
+	e.ns = newNamespaceCache(cfg.Store)
+	return e
+}
+
+// maxBatch bounds how many transitions share one commit.
+const maxBatch = 128
+
+// Run is the group committer: it takes the transitions waiting to commit, commits them together
+// (each in its own savepoint) and tells each waiter its own outcome. It runs under its own context,
+// never a request's: one client giving up must not roll back another's transition.
+func (e *Engine) Run(ctx context.Context) error {
+	defer e.stopOnce.Do(func() { close(e.stopped) })
+	for {
+		var first *commitReq
+		select {
+		case <-ctx.Done():
+			e.drain()
+			return nil
+		case first = <-e.commitCh:
+		}
+		batch := []*commitReq{first}
+	collect:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-e.commitCh:
+				batch = append(batch, r)
+			default:
+				break collect
+			}
+		}
+		e.commitBatch(batch)
+	}
+}
+
+// drain commits what is already queued at shutdown, so no waiter is left hanging.
+func (e *Engine) drain() {
+	for {
+		select {
+		case r := <-e.commitCh:
+			e.commitBatch([]*commitReq{r})
+		default:
+			return
+		}
+	}
+}
+
+func (e *Engine) commitBatch(batch []*commitReq) {
+	ts := make([]*store.Transition, len(batch))
+	for i, r := range batch {
+		ts[i] = r.t
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	errs, err := e.store.Apply(ctx, ts)
+	cancel()
+	for i, r := range batch {
+		if err != nil {
+			r.done <- fmt.Errorf("commit: %w", err)
+			continue
+		}
+		r.done <- errs[i]
+	}
+}
+
+// errStopped is returned when the engine is shutting down.
+var errStopped = errors.New("engine stopped")
+
+func (e *Engine) commit(t *store.Transition) error {
+	r := &commitReq{t: t, done: make(chan error, 1)}
+	select {
+	case e.commitCh <- r:
+	case <-e.stopped:
+		return unavailable(errStopped)
+	}
+	// Wait for the outcome whatever the caller's context says: the commit may land, and the cache
+	// must know either way.
+	return <-r.done
+}
+
+// lockTable serialises transitions of one workflow ID inside this node, so a busy execution
+// queues instead of storming the store with conflicts.
+type lockTable struct {
+	mu sync.Mutex
+	m  map[string]*lockEntry
+}
+
+type lockEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (l *lockTable) lock(key string) func() {
+	l.mu.Lock()
+	le := l.m[key]
+	if le == nil {
+		le = &lockEntry{}
+		l.m[key] = le
+	}
+	le.refs++
+	l.mu.Unlock()
+	le.mu.Lock()
+	return func() {
+		le.mu.Unlock()
+		l.mu.Lock()
+		le.refs--
+		if le.refs == 0 {
+			delete(l.m, key)
+		}
+		l.mu.Unlock()
+	}
+}
+
+func lockKey(namespace, workflowID string) string { return namespace + "\x00" + workflowID }
+
+func (e *Engine) cached(k execKey) (*cachedState, bool) {
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
+	c, ok := e.cache[k]
+	return c, ok
+}
+
+func (e *Engine) putCache(k execKey, c *cachedState) {
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
+	if len(e.cache) >= e.cfg.CacheSize {
+		for victim := range e.cache { // map order is random: a cheap random eviction
+			delete(e.cache, victim)
+			break
+		}
+	}
+	e.cache[k] = c
+}
+
+func (e *Engine) dropCache(k execKey) {
+	e.cacheMu.Lock()
+	delete(e.cache, k)
+	e.cacheMu.Unlock()
+}
+
+// load returns the run's mutable state and version, from the cache or the store.
+func (e *Engine) load(ctx context.Context, k execKey) (*mutableState, int64, error) {
+	if c, ok := e.cached(k); ok {
+		return c.ms, c.version, nil
+	}
+	rec, err := e.store.GetExecution(ctx, k.namespace, k.workflowID, k.runID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, 0, notFound("workflow execution not found: workflow ID %q, run ID %q", k.workflowID, k.runID)
+		}
+		return nil, 0, unavailable(fmt.Errorf("load execution: %w", err))
+	}
+	ms, err := decodeState(rec.State)
+	if err != nil {
+		return nil, 0, internal(err)
+	}
+	return ms, rec.Version, nil
+}
+
+// maxConflictRetries bounds retries of a transition that lost a race with another node.
+const maxConflictRetries = 8
+
+// update runs fn as one transition of the run k under the workflow's lock, retrying on conflict.
+// fn mutates the state it is given; on any error the cached copy is dropped, so a half-applied
+// change never survives.
+func (e *Engine) update(ctx context.Context, k execKey, fn func(t *txn) error) error {
+	unlock := e.locks.lock(lockKey(k.namespace, k.workflowID))
+	defer unlock()
+	return e.updateLocked(ctx, k, fn)
+}
+
+func (e *Engine) updateLocked(ctx context.Context, k execKey, fn func(t *txn) error) error {
+	for try := 0; ; try++ {
+		if err := ctx.Err(); err != nil {
+			return canceled(err)
+		}
+		ms, version, err := e.load(ctx, k)
+		if err != nil {
+			return err
+		}
+		t := e.newTxn(ms, version)
+		if err := fn(t); err != nil {
+			e.dropCache(k)
+			if errors.Is(err, errNoChange) {
+				return nil
+			}
+			return err
+		}
+		err = e.commitTxn(t)
+		if err == nil {
+			return nil
+		}
+		e.dropCache(k)
+		if errors.Is(err, store.ErrConflict) && try < maxConflictRetries {
+			continue
+		}
+		return err
+	}
+}
+
+// errNoChange lets a transition function decide that nothing needs writing.
+var errNoChange = errors.New("no change")
+
+// commitTxn commits t and, only after the commit, updates the cache and runs its hooks.
+func (e *Engine) commitTxn(t *txn) error {
+	st, err := t.build()
+	if err != nil {
+		return internal(err)
+	}
+	if err := e.commit(st); err != nil {
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrAlreadyExists) {
+			return err
+		}
+		return unavailable(err)
+	}
+	ms := t.ms
+	e.putCache(execKey{ms.Namespace, ms.WorkflowID, ms.RunID}, &cachedState{ms: ms, version: st.Execution.Version})
+	for _, task := range st.NewTasks {
+		e.cfg.OnTask(task)
+	}
+	for _, tm := range st.NewTimers {
+		e.cfg.OnTimer(tm.FireAt)
+	}
+	if len(st.Events) > 0 {
+		e.history.publish(ms.RunID)
+	}
+	for _, f := range t.after {
+		f()
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Code classifies engine errors; the Temporal frontend maps each to its gRPC status once.
+type Code int
+
+// Error codes.
+const (
+	CodeInvalidArgument Code = iota + 1
+	CodeNotFound
+	CodeAlreadyStarted
+	CodeAlreadyExists
+	CodeFailedPrecondition
+	CodeUnavailable
+	CodeInternal
+	CodeCanceled
+	CodeDeadlineExceeded
+	CodeQueryFailed
+	CodeResourceExhausted
+	CodeUnimplemented
+)
+
+// Error is an engine error with a code and a message meant for the client.
+type Error struct {
+	Code    Code
+	Message string
+	// StartRequestID and RunID describe the running execution for CodeAlreadyStarted.
+	StartRequestID string
+	RunID          string
+	// QueryFailure is the serialized failurepb.Failure of a failed query (CodeQueryFailed), if any.
+	QueryFailure []byte
+	cause        error
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap exposes the underlying cause.
+func (e *Error) Unwrap() error { return e.cause }
+
+func newErr(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func invalidArgument(format string, args ...any) *Error {
+	return newErr(CodeInvalidArgument, format, args...)
+}
+func notFound(format string, args ...any) *Error { return newErr(CodeNotFound, format, args...) }
+
+func unavailable(err error) *Error {
+	var ee *Error
+	if errors.As(err, &ee) {
+		return ee
+	}
+	return &Error{Code: CodeUnavailable, Message: "store unavailable: " + err.Error(), cause: err}
+}
+
+func internal(err error) *Error {
+	var ee *Error
+	if errors.As(err, &ee) {
+		return ee
+	}
+	return &Error{Code: CodeInternal, Message: "internal error: " + err.Error(), cause: err}
+}
+
+func canceled(err error) *Error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Code: CodeDeadlineExceeded, Message: err.Error(), cause: err}
+	}
+	return &Error{Code: CodeCanceled, Message: err.Error(), cause: err}
+}

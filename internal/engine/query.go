@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"context"
+	"sync"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	failurepb "go.temporal.io/api/failure/v1"
+	querypb "go.temporal.io/api/query/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/duro-dev/duro/internal/store"
+	"github.com/duro-dev/duro/internal/tasktoken"
+	"github.com/google/uuid"
+)
+
+// Queries are answered by a worker through legacy query tasks (temporal-protocol.md §5): the query
+// is handed to a poller of the workflow's task queue with the full history, and the answer comes
+// back in RespondQueryTaskCompleted. Queries change nothing, so they are not persisted; a query
+// waits in this node's memory until a poller of this node takes it or its caller gives up.
+
+type queryTask struct {
+	id     string
+	key    execKey
+	queue  store.TaskQueueKey
+	query  *querypb.WorkflowQuery
+	result chan queryResult
+	taken  bool
+}
+
+type queryResult struct {
+	answer  *commonpb.Payloads
+	errMsg  string
+	failure *failurepb.Failure
+	failed  bool
+}
+
+type queryRegistry struct {
+	mu      sync.Mutex
+	pending map[store.TaskQueueKey][]*queryTask
+	byID    map[string]*queryTask
+}
+
+func newQueryRegistry() *queryRegistry {
+	return &queryRegistry{pending: map[store.TaskQueueKey][]*queryTask{}, byID: map[string]*queryTask{}}
+}
+
+func (r *queryRegistry) add(q *queryTask) {
+	r.mu.Lock()
+	r.pending[q.queue] = append(r.pending[q.queue], q)
+	r.byID[q.id] = q
+	r.mu.Unlock()
+}
+
+func (r *queryRegistry) remove(q *queryTask) {
+	r.mu.Lock()
+	delete(r.byID, q.id)
+	list := r.pending[q.queue]
+	for i, p := range list {
+		if p == q {
+			r.pending[q.queue] = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(r.pending[q.queue]) == 0 {
+		delete(r.pending, q.queue)
+	}
+	r.mu.Unlock()
+}
+
+func (r *queryRegistry) take(queue store.TaskQueueKey) *queryTask {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	list := r.pending[queue]
+	if len(list) == 0 {
+		return nil
+	}
+	q := list[0]
+	r.pending[queue] = list[1:]
+	if len(r.pending[queue]) == 0 {
+		delete(r.pending, queue)
+	}
+	q.taken = true
+	return q
+}
+
+// QueryOutcome is the answer to QueryWorkflow.
+type QueryOutcome struct {
+	Result *commonpb.Payloads
+	// Rejected is set (to the run's status) when the reject condition refused the query.
+	Rejected enumspb.WorkflowExecutionStatus
+}
+
+// QueryWorkflow asks a worker to answer a query against the run's current state.
+func (e *Engine) QueryWorkflow(ctx context.Context, namespace, workflowID, runID string, q *querypb.WorkflowQuery, reject enumspb.QueryRejectCondition) (*QueryOutcome, error) {
+	if _, err := e.ns.get(ctx, namespace); err != nil {
+		return nil, err
+	}
+	runID, err := e.resolveRun(ctx, namespace, workflowID, runID)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := e.store.GetExecution(ctx, namespace, workflowID, runID)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, notFound("workflow execution not found: workflow ID %q, run ID %q", workflowID, runID)
+		}
+		return nil, unavailable(err)
+	}
+	status := enumspb.WorkflowExecutionStatus(rec.Status)
+	switch reject {
+	case enumspb.QUERY_REJECT_CONDITION_NOT_OPEN:
+		if status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			return &QueryOutcome{Rejected: status}, nil
+		}
+	case enumspb.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY:
+		if status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+			return &QueryOutcome{Rejected: status}, nil
+		}
+	}
+	qt := &queryTask{
+		id:     uuid.NewString(),
+		key:    execKey{namespace, workflowID, runID},
+		queue:  store.TaskQueueKey{Namespace: namespace, Name: rec.TaskQueue, Kind: store.TaskWorkflow},
+		query:  q,
+		result: make(chan queryResult, 1),
+	}
+	e.queries.add(qt)
+	defer e.queries.remove(qt)
+	if e.cfg.OnQuery != nil {
+		e.cfg.OnQuery(qt.queue)
+	}
+	select {
+	case res := <-qt.result:
+		if res.failed {
+			b, _ := proto.Marshal(res.failure)
+			return nil, &Error{Code: CodeQueryFailed, Message: res.errMsg, QueryFailure: b}
+		}
+		return &QueryOutcome{Result: res.answer}, nil
+	case <-ctx.Done():
+		return nil, canceled(ctx.Err())
+	}
+}
+
+// TakeQuery hands a pending query of the queue to a workflow-task poller, as a legacy query task
+// with the run's full history. It returns nil when no query waits.
+func (e *Engine) TakeQuery(ctx context.Context, queue store.TaskQueueKey) (*workflowservice.PollWorkflowTaskQueueResponse, error) {
+	for {
+		qt := e.queries.take(queue)
+		if qt == nil {
+			return nil, nil
+		}
+		rec, err := e.store.GetExecution(ctx, qt.key.namespace, qt.key.workflowID, qt.key.runID)
+		if err != nil {
+			qt.result <- queryResult{failed: true, errMsg: "workflow execution not found"}
+			continue
+		}
+		ms, err := decodeState(rec.State)
+		if err != nil {
+			return nil, internal(err)
+		}
+		events, err := e.readEvents(ctx, ms.Namespace, ms.RunID, 1, ms.NextEventID, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &workflowservice.PollWorkflowTaskQueueResponse{
+			TaskToken: tasktoken.Encode(tasktoken.Token{Kind: tasktoken.Query, Namespace: ms.Namespace, WorkflowID: ms.WorkflowID,
+				RunID: ms.RunID, QueryID: qt.id, Attempt: 1}),
+			WorkflowExecution:          execution(ms),
+			WorkflowType:               workflowType(ms),
+			PreviousStartedEventId:     ms.LastCompletedWFTStartedID,
+			Attempt:                    1,
+			History:                    historyOf(events),
+			Query:                      qt.query,
+			WorkflowExecutionTaskQueue: &taskqueuepb.TaskQueue{Name: ms.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+			ScheduledTime:              timestamppb.New(e.clock.Now()),
+			StartedTime:                timestamppb.New(e.clock.Now()),
+		}, nil
+	}
+}
+
+// RespondQuery delivers a worker's answer to the waiting QueryWorkflow call.
+func (e *Engine) RespondQuery(tok tasktoken.Token, req *workflowservice.RespondQueryTaskCompletedRequest) error {
+	e.queries.mu.Lock()
+	qt := e.queries.byID[tok.QueryID]
+	e.queries.mu.Unlock()
+	if qt == nil || qt.key != (execKey{tok.Namespace, tok.WorkflowID, tok.RunID}) {
+		return notFound("query task not found, or already expired")
+	}
+	res := queryResult{answer: req.GetQueryResult()}
+	if req.GetCompletedType() == enumspb.QUERY_RESULT_TYPE_FAILED {
+		res = queryResult{failed: true, errMsg: req.GetErrorMessage(), failure: req.GetFailure()}
+		if res.failure == nil {
+			res.failure = &failurepb.Failure{Message: req.GetErrorMessage()}
+		}
+	}
+	select {
+	case qt.result <- res:
+	default:
+	}
+	return nil
+}

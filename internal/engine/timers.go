@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	commandpb "go.temporal.io/api/command/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+
+	"github.com/duro-dev/duro/internal/store"
+)
+
+func (t *txn) startTimer(a *commandpb.StartTimerCommandAttributes, wtcID int64) error {
+	const cause = enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES
+	if a.GetTimerId() == "" {
+		return badCommand(cause, "TimerId is not set on StartTimerCommand.")
+	}
+	d := a.GetStartToFireTimeout().AsDuration()
+	if d <= 0 {
+		return badCommand(cause, "A valid StartToFireTimeout is not set on StartTimerCommand.")
+	}
+	if _, dup := t.ms.Timers[a.GetTimerId()]; dup {
+		return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID, "Timer ID %q is already in use by a pending timer.", a.GetTimerId())
+	}
+	ev := t.appendEvent(&historypb.HistoryEvent{
+		EventType: enumspb.EVENT_TYPE_TIMER_STARTED,
+		Attributes: &historypb.HistoryEvent_TimerStartedEventAttributes{TimerStartedEventAttributes: &historypb.TimerStartedEventAttributes{
+			TimerId: a.GetTimerId(), StartToFireTimeout: a.GetStartToFireTimeout(), WorkflowTaskCompletedEventId: wtcID,
+		}},
+	})
+	ti := &timerInfo{TimerID: a.GetTimerId(), StartedEventID: ev.EventId, FireTime: t.now.Add(d)}
+	if t.ms.Timers == nil {
+		t.ms.Timers = map[string]*timerInfo{}
+	}
+	t.ms.Timers[ti.TimerID] = ti
+	t.addTimer(timerUser, ti.FireTime, ti.StartedEventID, 0, ti.TimerID)
+	return nil
+}
+
+func (t *txn) cancelTimer(a *commandpb.CancelTimerCommandAttributes, wtcID int64) error {
+	ti := t.ms.Timers[a.GetTimerId()]
+	if ti == nil {
+		return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES, "no pending timer with ID %q", a.GetTimerId())
+	}
+	delete(t.ms.Timers, ti.TimerID)
+	t.appendEvent(&historypb.HistoryEvent{
+		EventType: enumspb.EVENT_TYPE_TIMER_CANCELED,
+		Attributes: &historypb.HistoryEvent_TimerCanceledEventAttributes{TimerCanceledEventAttributes: &historypb.TimerCanceledEventAttributes{
+			TimerId: ti.TimerID, StartedEventId: ti.StartedEventID, WorkflowTaskCompletedEventId: wtcID,
+		}},
+	})
+	return nil
+}
+
+// FireTimer handles a due timer row: it checks the row against the run's state and applies what it
+// stands for (a user timer firing, an activity or workflow-task timeout, a retry, a run timeout).
+// The row is consumed in the same transition, so a timer fires once however many nodes see it.
+func (e *Engine) FireTimer(ctx context.Context, row store.Timer) error {
+	err := e.update(ctx, execKey{row.Namespace, row.WorkflowID, row.RunID}, func(t *txn) error {
+		t.delTimers = []int64{row.ID}
+		if !t.ms.open() {
+			return nil
+		}
+		return t.fire(row)
+	})
+	var ee *Error
+	if errors.As(err, &ee) && ee.Code == CodeNotFound {
+		return nil // the run is gone (deleted): nothing left to fire
+	}
+	return err
+}
+
+func (t *txn) fire(row store.Timer) error {
+	ms := t.ms
+	switch row.Kind {
+	case timerUser:
+		ti := ms.Timers[string(row.Data)]
+		if ti == nil || ti.StartedEventID != row.EventID {
+			return nil
+		}
+		delete(ms.Timers, ti.TimerID)
+		return t.externalEvent(&historypb.HistoryEvent{
+			EventType: enumspb.EVENT_TYPE_TIMER_FIRED,
+			Attributes: &historypb.HistoryEvent_TimerFiredEventAttributes{TimerFiredEventAttributes: &historypb.TimerFiredEventAttributes{
+				TimerId: ti.TimerID, StartedEventId: ti.StartedEventID,
+			}},
+		})
+	case timerActivityScheduleToStart:
+		ai := ms.Activities[row.EventID]
+		if ai == nil || ai.Started || ai.Attempt != row.Attempt {
+			return nil
+		}
+		return t.timeoutActivity(ai, enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START)
+	case timerActivityScheduleToClose:
+		ai := ms.Activities[row.EventID]
+		if ai == nil {
+			return nil
+		}
+		return t.timeoutActivity(ai, enumspb.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE)
+	case timerActivityStartToClose:
+		ai := ms.Activities[row.EventID]
+		if ai == nil || !ai.Started || ai.Attempt != row.Attempt {
+			return nil
+		}
+		return t.timeoutActivity(ai, enumspb.TIMEOUT_TYPE_START_TO_CLOSE)
+	case timerActivityHeartbeat:
+		ai := ms.Activities[row.EventID]
+		if ai == nil || !ai.Started || ai.Attempt != row.Attempt || ai.Heartbeat <= 0 {
+			return nil
+		}
+		last := ai.StartedTime
+		if ai.LastHeartbeat.After(last) {
+			last = ai.LastHeartbeat
+		}
+		if due := last.Add(ai.Heartbeat); t.now.Before(due) {
+			// Heartbeats arrived: re-arm lazily instead of writing a timer on every heartbeat.
+			t.addTimer(timerActivityHeartbeat, due, ai.ScheduledEventID, ai.Attempt, "")
+			return nil
+		}
+		return t.timeoutActivity(ai, enumspb.TIMEOUT_TYPE_HEARTBEAT)
+	case timerActivityRetry:
+		ai := ms.Activities[row.EventID]
+		if ai == nil || ai.Started || ai.Attempt != row.Attempt {
+			return nil
+		}
+		ai.CurrentAttemptScheduledTime = t.now
+		t.dispatchActivity(ai)
+		return nil
+	case timerWFTStartToClose:
+		w := ms.WFT
+		if !w.started() || w.StartedEventID != row.EventID || w.Attempt != row.Attempt {
+			return nil
+		}
+		return t.failWFT(enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED, nil, "", true)
+	case timerStickyScheduleToStart:
+		w := ms.WFT
+		if w == nil || w.started() || !w.Sticky || w.ScheduledEventID != row.EventID || w.Attempt != row.Attempt {
+			return nil
+		}
+		// The sticky worker did not pick the task up in time: it may be gone. Any worker can take
+		// it from the normal queue, with the full history.
+		w.Sticky, w.TaskQueue = false, ms.TaskQueue
+		ms.StickyQueue = ""
+		t.addTask(store.TaskWorkflow, w.TaskQueue, w.ScheduledEventID, w.Attempt)
+		return nil
+	case timerStartDelay:
+		if ms.WFT == nil && ms.LastCompletedWFTStartedID == 0 {
+			t.scheduleWFT(1)
+		}
+		return nil
+	case timerWorkflowRun, timerWorkflowExecution:
+		return t.timeoutWorkflow()
+	}
+	return nil
+}
+
+// timeoutWorkflow closes the run with WorkflowExecutionTimedOut.
+func (t *txn) timeoutWorkflow() error {
+	t.ms.WFT = nil
+	if err := t.flushBuffered(); err != nil {
+		return err
+	}
+	ev := t.appendEvent(&historypb.HistoryEvent{
+		EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+		Attributes: &historypb.HistoryEvent_WorkflowExecutionTimedOutEventAttributes{WorkflowExecutionTimedOutEventAttributes: &historypb.WorkflowExecutionTimedOutEventAttributes{
+			RetryState: enumspb.RETRY_STATE_TIMEOUT,
+		}},
+	})
+	t.closeRun(enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, ev.EventId)
+	return nil
+}
