@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/workflow"
+)
+
+// replayProbe records, per workflow ID, what the side-effect function produced and whether the
+// second version of the workflow ran from a replay. Workflow code writes to it only for the test's
+// eyes; nothing it records feeds back into the workflow.
+var replayProbe = struct {
+	sync.Mutex
+	sideEffects map[string][]string
+	v2Replayed  map[string]bool
+}{sideEffects: map[string][]string{}, v2Replayed: map[string]bool{}}
+
+func recordSideEffect(wfID string) string {
+	v := uuid.NewString()
+	replayProbe.Lock()
+	defer replayProbe.Unlock()
+	replayProbe.sideEffects[wfID] = append(replayProbe.sideEffects[wfID], v)
+	return v
+}
+
+// versionedWorkflowV1 takes version 1 of "change", draws a random value through SideEffect, and
+// waits for the "go" signal.
+func versionedWorkflowV1(ctx workflow.Context) (string, error) {
+	return versionedBody(ctx, 1)
+}
+
+// versionedWorkflowV2 is the same workflow after a later deploy that supports version 2. Replaying a
+// run that recorded version 1 must still see version 1, and the recorded side-effect value.
+func versionedWorkflowV2(ctx workflow.Context) (string, error) {
+	if workflow.IsReplaying(ctx) {
+		replayProbe.Lock()
+		replayProbe.v2Replayed[workflow.GetInfo(ctx).WorkflowExecution.ID] = true
+		replayProbe.Unlock()
+	}
+	return versionedBody(ctx, 2)
+}
+
+func versionedBody(ctx workflow.Context, maxVersion workflow.Version) (string, error) {
+	v := workflow.GetVersion(ctx, "change", workflow.DefaultVersion, maxVersion)
+	var value string
+	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return recordSideEffect(wfID) }).Get(&value); err != nil {
+		return "", err
+	}
+	workflow.GetSignalChannel(ctx, "go").Receive(ctx, nil)
+	return fmt.Sprintf("version %d, side effect %s", v, value), nil
+}
+
+func TestSideEffectAndVersionReplayedByFreshWorker(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.id("tq")
+	stop := e.startWorkerOn(tq, registry{named: map[string]any{"versioned": versionedWorkflowV1}})
+
+	run := e.start(tq, client.StartWorkflowOptions{}, "versioned")
+	// Wait until the first workflow task has completed: both markers are recorded.
+	e.waitForEvent(run.GetID(), run.GetRunID(), enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+	stop()
+
+	replayProbe.Lock()
+	first := append([]string(nil), replayProbe.sideEffects[run.GetID()]...)
+	replayProbe.Unlock()
+	require.Len(t, first, 1, "the side effect ran once on the first worker")
+
+	// A fresh worker, with a new task handler (the SDK never reuses another worker's cached state),
+	// picks the workflow up after the signal and must rebuild it from the history alone.
+	e.startWorkerOn(tq, registry{named: map[string]any{"versioned": versionedWorkflowV2}})
+	require.NoError(t, e.c.SignalWorkflow(e.ctx(), run.GetID(), run.GetRunID(), "go", nil))
+
+	var got string
+	require.NoError(t, run.Get(e.ctx(), &got))
+	require.Equal(t, "version 1, side effect "+first[0], got)
+
+	replayProbe.Lock()
+	require.Equal(t, first, replayProbe.sideEffects[run.GetID()], "replay must read the side effect from its marker, not run it again")
+	require.True(t, replayProbe.v2Replayed[run.GetID()], "the second worker replayed the history from the start")
+	replayProbe.Unlock()
+
+	events := e.historyOf(run)
+	requireWellFormed(t, events)
+	markers := ofType(events, enumspb.EVENT_TYPE_MARKER_RECORDED)
+	require.Len(t, markers, 2)
+	require.Equal(t, "Version", markers[0].GetMarkerRecordedEventAttributes().GetMarkerName())
+	require.Equal(t, "SideEffect", markers[1].GetMarkerRecordedEventAttributes().GetMarkerName())
+	require.Empty(t, ofType(events, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED), "replay must not fail (nondeterminism)")
+	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, events[len(events)-1].GetEventType())
+}

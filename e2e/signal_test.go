@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
+)
+
+// gateActs holds an activity that tells the test it has started and waits until the test opens the
+// gate (or its context ends).
+type gateActs struct {
+	started chan string
+	gate    chan struct{}
+	once    sync.Once
+}
+
+func newGateActs() *gateActs {
+	return &gateActs{started: make(chan string, 16), gate: make(chan struct{})}
+}
+
+func (g *gateActs) open() { g.once.Do(func() { close(g.gate) }) }
+
+// Gate reports its start and waits for the gate.
+func (g *gateActs) Gate(ctx context.Context) (string, error) {
+	g.started <- activity.GetInfo(ctx).WorkflowExecution.ID
+	select {
+	case <-g.gate:
+		return "gate opened", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// signalsWorkflow runs Gate while it collects n signals on channel "sig", then returns them in the
+// order received.
+func signalsWorkflow(ctx workflow.Context, n int) ([]string, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
+	var acts *gateActs
+	f := workflow.ExecuteActivity(ctx, acts.Gate)
+	ch := workflow.GetSignalChannel(ctx, "sig")
+	var got []string
+	for len(got) < n {
+		var s string
+		ch.Receive(ctx, &s)
+		got = append(got, s)
+	}
+	if err := f.Get(ctx, nil); err != nil {
+		return got, err
+	}
+	return got, nil
+}
+
+func TestSignalsBeforeAndDuringActivity(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	gate := newGateActs()
+	tq := e.id("tq")
+
+	// Start with no worker on the queue, and signal before any worker has seen the workflow.
+	run := e.start(tq, client.StartWorkflowOptions{}, signalsWorkflow, 4)
+	require.NoError(t, e.c.SignalWorkflow(e.ctx(), run.GetID(), run.GetRunID(), "sig", "a"))
+	require.NoError(t, e.c.SignalWorkflow(e.ctx(), run.GetID(), "", "sig", "b"))
+
+	e.startWorkerOn(tq, registry{workflows: []any{signalsWorkflow}, activities: []any{gate}})
+	t.Cleanup(gate.open)
+	select {
+	case id := <-gate.started:
+		require.Equal(t, run.GetID(), id)
+	case <-time.After(waitFor):
+		t.Fatal("the activity did not start")
+	}
+	// The activity is running: signal again.
+	require.NoError(t, e.c.SignalWorkflow(e.ctx(), run.GetID(), run.GetRunID(), "sig", "c"))
+	require.NoError(t, e.c.SignalWorkflow(e.ctx(), run.GetID(), run.GetRunID(), "sig", "d"))
+	gate.open()
+
+	var got []string
+	require.NoError(t, run.Get(e.ctx(), &got))
+	require.Equal(t, []string{"a", "b", "c", "d"}, got)
+
+	events := e.historyOf(run)
+	requireWellFormed(t, events)
+	signaled := ofType(events, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+	require.Len(t, signaled, 4)
+	var payloads []string
+	for _, ev := range signaled {
+		a := ev.GetWorkflowExecutionSignaledEventAttributes()
+		require.Equal(t, "sig", a.GetSignalName())
+		payloads = append(payloads, decodeString(t, a.GetInput()))
+	}
+	require.Equal(t, []string{"a", "b", "c", "d"}, payloads, "signals are recorded in the order they were sent")
+
+	firstWFTStarted := indexOf(events, enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED, 0)
+	require.Less(t, indexOf(events, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, 0), firstWFTStarted,
+		"signals a and b arrived before the first workflow task started")
+	scheduled := indexOf(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, 0)
+	completed := indexOf(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, 0)
+	for _, ev := range signaled[2:] {
+		i := int(ev.GetEventId() - 1)
+		require.Greater(t, i, scheduled, "signal %d recorded after the activity was scheduled", ev.GetEventId())
+		require.Less(t, i, completed, "signal %d recorded before the activity completed", ev.GetEventId())
+	}
+}
+
+func decodeString(t testing.TB, p *commonpb.Payloads) string {
+	t.Helper()
+	var s string
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(p, &s))
+	return s
+}
