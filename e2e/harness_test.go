@@ -264,7 +264,17 @@ func (e *env) startWorker(r registry) string {
 // startWorkerOn starts a worker on tq and returns a stop function (idempotent, also run in Cleanup).
 func (e *env) startWorkerOn(tq string, r registry) (stop func()) {
 	e.t.Helper()
-	w := worker.New(e.c, tq, r.options)
+	w := newWorker(e.c, tq, r)
+	require.NoError(e.t, w.Start(), "start worker on %s", tq)
+	var once sync.Once
+	stop = func() { once.Do(w.Stop) }
+	e.t.Cleanup(stop)
+	return stop
+}
+
+// newWorker builds (but does not start) a worker on tq serving r.
+func newWorker(c client.Client, tq string, r registry) worker.Worker {
+	w := worker.New(c, tq, r.options)
 	for _, wf := range r.workflows {
 		w.RegisterWorkflow(wf)
 	}
@@ -274,11 +284,7 @@ func (e *env) startWorkerOn(tq string, r registry) (stop func()) {
 	for _, a := range r.activities {
 		w.RegisterActivity(a)
 	}
-	require.NoError(e.t, w.Start(), "start worker on %s", tq)
-	var once sync.Once
-	stop = func() { once.Do(w.Stop) }
-	e.t.Cleanup(stop)
-	return stop
+	return w
 }
 
 // ctx returns a context bounded by waitFor.
