@@ -311,7 +311,7 @@ func rollback(ctx context.Context, conn *pgxpool.Conn) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 	defer cancel()
-	_, _ = conn.Exec(ctx, "ROLLBACK")
+	_, _ = conn.Exec(ctx, qRollback)
 }
 
 // distinct returns ids without duplicates (a row consumed twice in one transition is one row).

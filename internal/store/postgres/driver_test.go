@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/duro-dev/duro/internal/store"
+	"github.com/duro-dev/duro/internal/store/migrate"
 	"github.com/duro-dev/duro/internal/store/postgres/pgtest"
 )
 
@@ -42,7 +43,7 @@ func TestMigrateConcurrentOpen(t *testing.T) {
 		t.Cleanup(func() { stores[i].Close() })
 	}
 
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := embeddedMigrations()
 	require.NoError(t, err)
 	conn, err := pgx.Connect(t.Context(), url)
 	require.NoError(t, err)
@@ -90,16 +91,18 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	require.NoError(t, err)
 
 	_, err = Open(t.Context(), url)
-	require.ErrorContains(t, err, "newer than this binary")
+	require.ErrorIs(t, err, migrate.ErrNewerSchema)
 }
 
-// TestLoadMigrations checks the file naming rules on the embedded set and on bad sets.
-func TestLoadMigrations(t *testing.T) {
+// TestEmbeddedMigrations checks that the embedded set loads (names, numbering).
+func TestEmbeddedMigrations(t *testing.T) {
 	t.Parallel()
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := embeddedMigrations()
 	require.NoError(t, err)
-	require.Equal(t, 1, ms[0].version)
-	require.Equal(t, "init", ms[0].name)
+	require.Equal(t, 1, ms[0].Version)
+	require.Equal(t, "init", ms[0].Name)
+	_, err = migratorQueries()
+	require.NoError(t, err)
 }
 
 // TestQueriesParse checks that every statement the driver names exists in queries/*.sql and that
@@ -113,7 +116,7 @@ func TestQueriesParse(t *testing.T) {
 		have[q.name] = true
 	}
 	used := []string{
-		qBegin, qCommit, qSavepoint, qReleaseSavepoint, qRollbackToSavepoint,
+		qBegin, qCommit, qSavepoint, qReleaseSavepoint, qRollbackToSavepoint, qRollback,
 		qInsertExecution, qUpdateExecution, qGetExecution, qDeleteExecution, qListExecutions, qCountExecutions,
 		qInsertCurrent, qUpdateCurrent, qGetCurrent,
 		qInsertEvents, qReadEvents, qReadEventsReverse,

@@ -3,21 +3,24 @@ package postgres
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/duro-dev/duro/internal/store/migrate"
 )
 
-// migrationFiles holds the schema's numbered, forward-only migrations (NNNN_name.sql).
+// migrationFiles holds the schema's numbered, forward-only migrations (NNNN_name.sql), applied by
+// internal/store/migrate.
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
+
+// migratorFile holds the migration connection's own statements.
+//
+//go:embed migrator.sql
+var migratorFile string
 
 // migrationLockKey is the first key of the advisory lock that serialises migrations; the second is
 // a hash of the schema being migrated, so nodes sharing a schema migrate it once while unrelated
@@ -31,21 +34,19 @@ func Migrate(ctx context.Context, url string) error {
 	if err != nil {
 		return fmt.Errorf("parse database url: %w", err)
 	}
-	return migrate(ctx, cfg)
+	return migrateSchema(ctx, cfg)
 }
 
-// migration is one numbered file of migrations/.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrate connects with its own connection (a session advisory lock belongs to a connection, and the
-// pool's connections prepare statements that need the schema to exist), takes the lock, and applies
-// every migration newer than the schema_version table says, each in its own transaction.
-func migrate(ctx context.Context, cfg *pgx.ConnConfig) (err error) {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+// migrateSchema connects with its own connection (a session advisory lock belongs to a connection,
+// and the pool's connections prepare statements that need the schema to exist), takes the lock,
+// and lets the migrator apply every migration newer than the schema_version table says, each in
+// its own transaction.
+func migrateSchema(ctx context.Context, cfg *pgx.ConnConfig) (err error) {
+	ms, err := embeddedMigrations()
+	if err != nil {
+		return err
+	}
+	q, err := migratorQueries()
 	if err != nil {
 		return err
 	}
@@ -59,95 +60,86 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) (err error) {
 			err = fmt.Errorf("migrate: close: %w", cerr)
 		}
 	}()
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, hashtext(current_schema()))", migrationLockKey); err != nil {
+	if _, err := conn.Exec(ctx, q["lock"], migrationLockKey); err != nil {
 		return fmt.Errorf("migrate: take advisory lock: %w", translate(err))
 	}
 	defer func() {
-		_, uerr := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, hashtext(current_schema()))", migrationLockKey)
+		_, uerr := conn.Exec(context.WithoutCancel(ctx), q["unlock"], migrationLockKey)
 		if uerr != nil && err == nil {
 			err = fmt.Errorf("migrate: release advisory lock: %w", translate(uerr))
 		}
 	}()
-	return applyMigrations(ctx, conn, ms)
-}
-
-// applyMigrations runs, under the caller's lock, every migration newer than the recorded version.
-func applyMigrations(ctx context.Context, conn *pgx.Conn, ms []migration) error {
-	const createVersionTable = `CREATE TABLE IF NOT EXISTS schema_version (
-    version    integer     PRIMARY KEY,
-    name       text        NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-)`
-	if _, err := conn.Exec(ctx, createVersionTable); err != nil {
-		return fmt.Errorf("migrate: create schema_version: %w", translate(err))
-	}
-	var current int
-	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&current); err != nil {
-		return fmt.Errorf("migrate: read schema version: %w", translate(err))
-	}
-	if n := len(ms); current > n {
-		return fmt.Errorf("migrate: database schema is at version %d, newer than this binary's %d: run a newer duro", current, n)
-	}
-	for _, m := range ms[current:] {
-		if err := applyMigration(ctx, conn, m); err != nil {
-			return err
-		}
+	if _, err := migrate.Run(ctx, connTarget{conn: conn, q: q}, ms); err != nil {
+		return fmt.Errorf("migrate: %w", translate(err))
 	}
 	return nil
 }
 
-// applyMigration runs one migration and records it, in one transaction.
-func applyMigration(ctx context.Context, conn *pgx.Conn, m migration) error {
-	tx, err := conn.Begin(ctx)
+// embeddedMigrations returns the migrations compiled into the binary.
+func embeddedMigrations() ([]migrate.Migration, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
-		return fmt.Errorf("migrate %04d_%s: begin: %w", m.version, m.name, translate(err))
+		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
-	// Without arguments Exec uses the simple protocol, which runs a multi-statement script.
-	if _, err := tx.Exec(ctx, m.sql); err != nil {
-		return fmt.Errorf("migrate %04d_%s: %w", m.version, m.name, translate(err))
-	}
-	if _, err := tx.Exec(ctx, "INSERT INTO schema_version (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
-		return fmt.Errorf("migrate %04d_%s: record version: %w", m.version, m.name, translate(err))
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("migrate %04d_%s: commit: %w", m.version, m.name, translate(err))
-	}
-	return nil
+	return migrate.Load(sub)
 }
 
-// loadMigrations reads dir of fsys: files named NNNN_name.sql, numbered contiguously from 1.
-func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
+// migratorQueries parses migrator.sql into statements by name.
+func migratorQueries() (map[string]string, error) {
+	qs, err := parseQueries(migratorFile)
 	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
+		return nil, fmt.Errorf("migrator.sql: %w", err)
 	}
-	var ms []migration
-	for _, e := range entries {
-		file := e.Name()
-		base, ok := strings.CutSuffix(file, ".sql")
-		if e.IsDir() || !ok {
-			continue
-		}
-		num, name, ok := strings.Cut(base, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil || len(num) != 4 || name == "" {
-			return nil, fmt.Errorf("migration %s: want a name like 0001_init.sql", file)
-		}
-		b, err := fs.ReadFile(fsys, path.Join(dir, file))
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", file, err)
-		}
-		ms = append(ms, migration{version: version, name: name, sql: string(b)})
+	m := make(map[string]string, len(qs))
+	for _, q := range qs {
+		m[q.name] = q.sql
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %04d_%s: want version %d (numbers must run 1, 2, 3 ... without gaps)", m.version, m.name, i+1)
+	for _, name := range []string{"lock", "unlock", "create_version_table", "read_version", "record_version"} {
+		if m[name] == "" {
+			return nil, fmt.Errorf("migrator.sql: no statement %q", name)
 		}
 	}
-	if len(ms) == 0 {
-		return nil, errors.New("no migrations embedded")
+	return m, nil
+}
+
+// connTarget is the migrator's view of the migration connection.
+type connTarget struct {
+	conn *pgx.Conn
+	q    map[string]string
+}
+
+// InTx runs fn in one transaction on the connection.
+func (c connTarget) InTx(ctx context.Context, fn func(tx migrate.Tx) error) error {
+	return pgx.BeginFunc(ctx, c.conn, func(tx pgx.Tx) error { return fn(migrationTx{tx: tx, q: c.q}) })
+}
+
+// migrationTx is one migration's transaction.
+type migrationTx struct {
+	tx pgx.Tx
+	q  map[string]string
+}
+
+// Version creates the version table if needed and returns the newest recorded version.
+func (m migrationTx) Version(ctx context.Context) (int, error) {
+	if _, err := m.tx.Exec(ctx, m.q["create_version_table"]); err != nil {
+		return 0, fmt.Errorf("create schema_version: %w", err)
 	}
-	return ms, nil
+	var v int
+	if err := m.tx.QueryRow(ctx, m.q["read_version"]).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema_version: %w", err)
+	}
+	return v, nil
+}
+
+// Exec runs a migration script. Without arguments pgx uses the simple protocol, which runs a
+// script of several statements.
+func (m migrationTx) Exec(ctx context.Context, script string) error {
+	_, err := m.tx.Exec(ctx, script)
+	return err
+}
+
+// SetVersion records mig as applied.
+func (m migrationTx) SetVersion(ctx context.Context, mig migrate.Migration) error {
+	_, err := m.tx.Exec(ctx, m.q["record_version"], mig.Version, mig.Name)
+	return err
 }

@@ -42,7 +42,7 @@ func openConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, cfg.ConnConfig.Copy()); err != nil {
+	if err := migrateSchema(ctx, cfg.ConnConfig.Copy()); err != nil {
 		return nil, err
 	}
 	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/duro-dev/duro/internal/store"
 	"github.com/duro-dev/duro/internal/store/postgres/pgtest"
+	"github.com/duro-dev/duro/internal/store/storetest"
 )
 
 // openTest opens a Store on a fresh schema, closed when t ends.
@@ -23,8 +24,10 @@ func openTest(t testing.TB) *Store {
 	return s
 }
 
-// newStore is the conformance suite's factory.
-func newStore(t *testing.T) store.Store { return openTest(t) }
+// TestConformance runs the store conformance suite, each subtest on its own schema.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}
 
 var t0 = time.Date(2026, time.March, 14, 15, 9, 26, 535897000, time.UTC)
 

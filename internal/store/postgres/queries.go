@@ -22,6 +22,7 @@ const (
 	qSavepoint           = "savepoint"
 	qReleaseSavepoint    = "release_savepoint"
 	qRollbackToSavepoint = "rollback_to_savepoint"
+	qRollback            = "rollback"
 
 	qInsertExecution = "insert_execution"
 	qUpdateExecution = "update_execution"

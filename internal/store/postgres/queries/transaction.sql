@@ -15,3 +15,6 @@ RELEASE SAVEPOINT transition
 
 -- name: rollback_to_savepoint
 ROLLBACK TO SAVEPOINT transition
+
+-- name: rollback
+ROLLBACK
