@@ -28,8 +28,9 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"server": {"run a Duro server (Temporal gRPC API, HTTP health and metrics)", runServer},
-		"asl":    {"validate or run an Amazon States Language definition locally", runASL},
+		"server":  {"run a Duro server (Temporal gRPC API, HTTP health and metrics)", runServer},
+		"asl":     {"validate or run an Amazon States Language definition locally", runASL},
+		"migrate": {"apply the store's migrations and exit", runMigrate},
 	}
 }
 
