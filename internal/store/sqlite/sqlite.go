@@ -72,7 +72,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	timeout := fmt.Sprint(busyTimeout.Milliseconds())
 	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout("+timeout+")"+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
