@@ -2,11 +2,61 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"strconv"
+
+	"github.com/duro-dev/duro/internal/server"
 )
 
-// runServer starts a Duro server; the wiring lands with the engine.
+// runServer runs `duro server`. Flags override DURO_* environment variables, which override the
+// defaults.
 func runServer(ctx context.Context, env *Env, args []string) int {
-	fmt.Fprintln(env.Stderr, "duro server: not available in this build yet")
-	return 1
+	fs := flag.NewFlagSet("duro server", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	cfg := server.Config{
+		GRPCAddr: envOr(env, "DURO_GRPC_ADDR", server.DefaultGRPCAddr),
+		HTTPAddr: envOr(env, "DURO_HTTP_ADDR", server.DefaultHTTPAddr),
+		Store:    envOr(env, "DURO_STORE", server.DefaultStore),
+		LogLevel: envOr(env, "DURO_LOG_LEVEL", "info"),
+	}
+	maxPayload := server.DefaultMaxPayloadBytes
+	if v := env.Getenv("DURO_MAX_PAYLOAD_BYTES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fail(env, "server", &usageError{message: fmt.Sprintf("DURO_MAX_PAYLOAD_BYTES=%q is not a number", v), hint: "DURO_MAX_PAYLOAD_BYTES=2097152 duro server"})
+		}
+		maxPayload = n
+	}
+	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "Temporal gRPC API address (env DURO_GRPC_ADDR)")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "health and metrics HTTP address, empty to disable (env DURO_HTTP_ADDR)")
+	fs.StringVar(&cfg.Store, "store", cfg.Store, "store: sqlite:PATH or a postgres:// URL (env DURO_STORE)")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (env DURO_LOG_LEVEL)")
+	fs.IntVar(&maxPayload, "max-payload-bytes", maxPayload, "largest accepted payload (env DURO_MAX_PAYLOAD_BYTES)")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return fail(env, "server", &usageError{message: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), hint: "duro server --store sqlite:./duro.db"})
+	}
+	cfg.MaxPayloadBytes = maxPayload
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return fail(env, "server", err)
+	}
+	if err := srv.Run(ctx); err != nil {
+		return fail(env, "server", err)
+	}
+	return 0
 }
+
+func envOr(env *Env, key, def string) string {
+	if v := env.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+

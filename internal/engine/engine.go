@@ -56,6 +56,7 @@ type Engine struct {
 
 	history *pubsub
 	queries *queryRegistry
+	metrics metrics
 	ns      *namespaceCache
 }
 
@@ -156,6 +157,10 @@ func (e *Engine) commitBatch(batch []*commitReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	errs, err := e.store.Apply(ctx, ts)
 	cancel()
+	e.metrics.commits.Add(1)
+	if err != nil {
+		e.metrics.commitFails.Add(1)
+	}
 	for i, r := range batch {
 		if err != nil {
 			r.done <- fmt.Errorf("commit: %w", err)
@@ -293,6 +298,9 @@ func (e *Engine) updateLocked(ctx context.Context, k execKey, fn func(t *txn) er
 			return nil
 		}
 		e.dropCache(k)
+		if errors.Is(err, store.ErrConflict) {
+			e.metrics.conflicts.Add(1)
+		}
 		if errors.Is(err, store.ErrConflict) && try < maxConflictRetries {
 			continue
 		}
@@ -315,6 +323,7 @@ func (e *Engine) commitTxn(t *txn) error {
 		}
 		return unavailable(err)
 	}
+	e.metrics.transitions.Add(1)
 	ms := t.ms
 	e.putCache(execKey{ms.Namespace, ms.WorkflowID, ms.RunID}, &cachedState{ms: ms, version: st.Execution.Version})
 	for _, task := range st.NewTasks {

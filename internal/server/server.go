@@ -3,11 +3,42 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/duro-dev/duro/internal/engine"
+	"github.com/duro-dev/duro/internal/frontend/temporal"
+	"github.com/duro-dev/duro/internal/matching"
+	"github.com/duro-dev/duro/internal/store"
+	"github.com/duro-dev/duro/internal/store/postgres"
+	"github.com/duro-dev/duro/internal/store/sqlite"
+	"github.com/duro-dev/duro/internal/timer"
 )
 
 // Server is one Duro node.
 type Server struct {
-	cfg Config
+	cfg     Config
+	log     *slog.Logger
+	store   store.Store
+	engine  *engine.Engine
+	matcher *matching.Matcher
+	timers  *timer.Loop
+	grpc    *grpc.Server
+	health  *health.Server
+	grpcLis net.Listener
+	httpLis net.Listener
+	http    *http.Server
 }
 
 // New validates cfg, opens and migrates the store and binds the listeners, so the addresses are known
@@ -17,17 +48,169 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return nil, errors.New("server: not assembled yet")
+	log := cfg.Logger
+	if log == nil {
+		level, _ := parseLevel(cfg.LogLevel)
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	}
+	st, err := openStore(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st}
+	s.matcher = matching.New(matching.Config{Store: st, Clock: cfg.Clock, Logger: log, IsStale: engine.IsStaleTask})
+	s.timers = timer.New(timer.Config{Store: st, Clock: cfg.Clock, Logger: log})
+	s.engine = engine.New(engine.Config{
+		Store: st, Clock: cfg.Clock, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes,
+		OnTask: s.matcher.Offer, OnTimer: s.timers.Notify, OnQuery: s.matcher.Wake,
+	})
+	s.timers.SetFire(s.engine.FireTimer)
+	if err := s.engine.EnsureDefaultNamespace(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("create default namespace: %w", err)
+	}
+
+	s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen on %s (Temporal API): %w", cfg.GRPCAddr, err)
+	}
+	if cfg.HTTPAddr != "" {
+		s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			s.grpcLis.Close()
+			st.Close()
+			return nil, fmt.Errorf("listen on %s (HTTP): %w", cfg.HTTPAddr, err)
+		}
+	}
+	s.grpc = grpc.NewServer(
+		// The SDKs ping every 30 s even when idle; Temporal's own policy accepts that.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		grpc.MaxRecvMsgSize(128*1024*1024),
+		grpc.MaxSendMsgSize(128*1024*1024),
+		grpc.ChainUnaryInterceptor(temporal.StatusInterceptor(), temporal.RecoverInterceptor(log)),
+	)
+	svc := temporal.New(temporal.Config{Engine: s.engine, Matcher: s.matcher, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, LongPollTimeout: cfg.LongPollTimeout})
+	svc.Register(s.grpc)
+	s.health = health.NewServer()
+	s.health.SetServingStatus("temporal.api.workflowservice.v1.WorkflowService", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	if s.httpLis != nil {
+		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+	}
+	return s, nil
+}
+
+// openStore opens the store a spec names: sqlite:PATH or a postgres:// URL.
+func openStore(ctx context.Context, spec string) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(spec, "sqlite:"):
+		st, err := sqlite.Open(ctx, strings.TrimPrefix(spec, "sqlite:"))
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite store: %w", err)
+		}
+		return st, nil
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		st, err := postgres.Open(ctx, spec)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres store: %w", err)
+		}
+		return st, nil
+	}
+	return nil, fmt.Errorf("store %q: want sqlite:PATH or a postgres:// URL", spec)
 }
 
 // GRPCAddr is the bound Temporal API address.
-func (s *Server) GRPCAddr() string { return s.cfg.GRPCAddr }
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 
 // HTTPAddr is the bound health/metrics address ("" if disabled).
-func (s *Server) HTTPAddr() string { return s.cfg.HTTPAddr }
+func (s *Server) HTTPAddr() string {
+	if s.httpLis == nil {
+		return ""
+	}
+	return s.httpLis.Addr().String()
+}
 
-// Run serves until ctx is done, then stops gracefully and closes the store.
+// Run serves until ctx is done, then stops gracefully: the API first (long polls end with empty
+// answers), then the timer loop, then the committer drains, then the store closes.
 func (s *Server) Run(ctx context.Context) error {
-	<-ctx.Done()
-	return nil
+	coreCtx, stopCore := context.WithCancel(context.Background())
+	defer stopCore()
+	core, _ := errgroup.WithContext(coreCtx)
+	core.Go(func() error { return s.engine.Run(coreCtx) })
+	timersCtx, stopTimers := context.WithCancel(coreCtx)
+	defer stopTimers()
+	core.Go(func() error { return s.timers.Run(timersCtx) })
+
+	api, apiCtx := errgroup.WithContext(ctx)
+	api.Go(func() error {
+		if err := s.grpc.Serve(s.grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			return fmt.Errorf("serve gRPC: %w", err)
+		}
+		return nil
+	})
+	if s.http != nil {
+		api.Go(func() error {
+			if err := s.http.Serve(s.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve HTTP: %w", err)
+			}
+			return nil
+		})
+	}
+	api.Go(func() error {
+		<-apiCtx.Done()
+		s.health.Shutdown()
+		done := make(chan struct{})
+		go func() { s.grpc.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			s.grpc.Stop() // long polls would hold a graceful stop for a minute
+		}
+		if s.http != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = s.http.Shutdown(sctx)
+			cancel()
+		}
+		return nil
+	})
+	s.log.Info("duro serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "store", redact(s.cfg.Store))
+	apiErr := api.Wait()
+	stopTimers()
+	stopCore()
+	coreErr := core.Wait()
+	closeErr := s.store.Close()
+	return errors.Join(apiErr, coreErr, closeErr)
+}
+
+func (s *Server) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := s.store.GetNamespace(ctx, engine.DefaultNamespace); err != nil {
+			http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		s.engine.WriteMetrics(w)
+	})
+	return mux
+}
+
+// redact hides a password in a store URL for logs.
+func redact(spec string) string {
+	if i := strings.Index(spec, "@"); i > 0 && strings.Contains(spec, "://") {
+		if j := strings.Index(spec, "://"); j < i {
+			userinfo := spec[j+3 : i]
+			if k := strings.Index(userinfo, ":"); k >= 0 {
+				return spec[:j+3] + userinfo[:k] + ":***" + spec[i:]
+			}
+		}
+	}
+	return spec
 }

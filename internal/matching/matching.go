@@ -1,0 +1,252 @@
+// Package matching pairs tasks with long-polling workers.
+//
+// The store is the truth: every task is a row inserted by the transition that created it, and a
+// poller claims a row by starting it in a transition that consumes the row (fenced against other
+// pollers and other nodes by the store). This package only makes that fast: a poller that waits is
+// handed a fresh row straight after its commit (no backlog read), and pollers are woken when a
+// queue may have work (a query arrived, another node signalled). A poller whose connection goes
+// away stops waiting at once, so no task is handed to a dead poller.
+package matching
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/duro-dev/duro/internal/clock"
+	"github.com/duro-dev/duro/internal/store"
+)
+
+// StartFunc claims task for a poller; it returns a stale-task error (checked with IsStale) when the
+// row no longer matches its execution, in which case the poller moves on.
+type StartFunc func(ctx context.Context, task *store.Task) (any, error)
+
+// Config wires a Matcher.
+type Config struct {
+	Store  store.Store
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// IsStale reports whether a StartFunc error means "try the next task".
+	IsStale func(error) bool
+	// BacklogBatch is how many backlog rows a poller reads at once (default 16).
+	BacklogBatch int
+}
+
+// Matcher holds the waiting pollers of every queue on this node.
+type Matcher struct {
+	cfg    Config
+	mu     sync.Mutex
+	queues map[store.TaskQueueKey]*queue
+}
+
+type queue struct {
+	waiters  []*waiter
+	inFlight map[int64]bool // rows being claimed by a poller of this node
+	pollers  map[string]time.Time
+}
+
+type waiter struct {
+	offer chan *store.Task
+	wake  chan struct{}
+}
+
+// New builds a Matcher.
+func New(cfg Config) *Matcher {
+	if cfg.BacklogBatch <= 0 {
+		cfg.BacklogBatch = 16
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Matcher{cfg: cfg, queues: map[store.TaskQueueKey]*queue{}}
+}
+
+func (m *Matcher) q(key store.TaskQueueKey) *queue {
+	q := m.queues[key]
+	if q == nil {
+		q = &queue{inFlight: map[int64]bool{}, pollers: map[string]time.Time{}}
+		m.queues[key] = q
+	}
+	return q
+}
+
+// Offer hands a just-committed task row to a waiting poller of its queue, if there is one. Without
+// a waiter the row simply stays in the backlog.
+func (m *Matcher) Offer(t *store.Task) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.queues[t.TaskQueueKey]
+	if q == nil {
+		return
+	}
+	for _, w := range q.waiters {
+		select {
+		case w.offer <- t:
+			return
+		default: // this waiter already holds an offer
+		}
+	}
+}
+
+// Wake tells every poller waiting on the queue to look again (a query arrived, or another node
+// added a task).
+func (m *Matcher) Wake(key store.TaskQueueKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.queues[key]
+	if q == nil {
+		return
+	}
+	for _, w := range q.waiters {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// WakeAll wakes every waiting poller (after a reconnect to the database, for example).
+func (m *Matcher) WakeAll() {
+	m.mu.Lock()
+	keys := make([]store.TaskQueueKey, 0, len(m.queues))
+	for k := range m.queues {
+		keys = append(keys, k)
+	}
+	m.mu.Unlock()
+	for _, k := range keys {
+		m.Wake(k)
+	}
+}
+
+// Pollers lists the identities that polled a queue recently, with their last poll time.
+func (m *Matcher) Pollers(key store.TaskQueueKey) map[string]time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]time.Time{}
+	if q := m.queues[key]; q != nil {
+		for id, at := range q.pollers {
+			out[id] = at
+		}
+	}
+	return out
+}
+
+// Poll waits up to timeout for a task of the queue and starts it with start. extra, if set, is
+// consulted first on every wake-up (queries for workflow queues). It returns nil, nil when the
+// long poll expires or the poller goes away.
+func (m *Matcher) Poll(ctx context.Context, key store.TaskQueueKey, identity string, timeout time.Duration, start StartFunc, extra func(ctx context.Context) (any, error)) (any, error) {
+	w := &waiter{offer: make(chan *store.Task, 1), wake: make(chan struct{}, 1)}
+	m.mu.Lock()
+	q := m.q(key)
+	q.waiters = append(q.waiters, w)
+	q.pollers[identity] = time.Now()
+	m.mu.Unlock()
+	defer m.leave(key, w)
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		if extra != nil {
+			if res, err := extra(ctx); res != nil || err != nil {
+				return res, err
+			}
+		}
+		// A task offered while we were busy comes first.
+		select {
+		case t := <-w.offer:
+			if res, err := m.claim(ctx, key, t, start); res != nil || err != nil {
+				return res, err
+			}
+			continue
+		default:
+		}
+		res, err := m.backlog(ctx, key, start)
+		if res != nil || err != nil {
+			return res, err
+		}
+		select {
+		case t := <-w.offer:
+			if res, err := m.claim(ctx, key, t, start); res != nil || err != nil {
+				return res, err
+			}
+		case <-w.wake:
+		case <-timer.C:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, nil
+		}
+	}
+}
+
+// leave removes the waiter; an offer it received but did not use goes to another waiter.
+func (m *Matcher) leave(key store.TaskQueueKey, w *waiter) {
+	m.mu.Lock()
+	q := m.queues[key]
+	for i, x := range q.waiters {
+		if x == w {
+			q.waiters = append(q.waiters[:i:i], q.waiters[i+1:]...)
+			break
+		}
+	}
+	if len(q.waiters) == 0 && len(q.inFlight) == 0 && len(q.pollers) == 0 {
+		delete(m.queues, key)
+	}
+	m.mu.Unlock()
+	select {
+	case t := <-w.offer:
+		m.Offer(t)
+	default:
+	}
+}
+
+func (m *Matcher) backlog(ctx context.Context, key store.TaskQueueKey, start StartFunc) (any, error) {
+	for {
+		rows, err := m.cfg.Store.ListTasks(ctx, key, m.cfg.Clock.Now(), m.cfg.BacklogBatch)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil
+			}
+			return nil, err
+		}
+		claimedAny := false
+		for i := range rows {
+			res, err := m.claim(ctx, key, &rows[i], start)
+			if res != nil || err != nil {
+				return res, err
+			}
+			claimedAny = true
+		}
+		if len(rows) < m.cfg.BacklogBatch || !claimedAny {
+			return nil, nil
+		}
+	}
+}
+
+// claim starts one row unless another poller of this node is already claiming it.
+func (m *Matcher) claim(ctx context.Context, key store.TaskQueueKey, t *store.Task, start StartFunc) (any, error) {
+	m.mu.Lock()
+	q := m.q(key)
+	if q.inFlight[t.ID] {
+		m.mu.Unlock()
+		return nil, nil
+	}
+	q.inFlight[t.ID] = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		delete(q.inFlight, t.ID)
+		m.mu.Unlock()
+	}()
+	res, err := start(ctx, t)
+	if err != nil {
+		if m.cfg.IsStale != nil && m.cfg.IsStale(err) {
+			return nil, nil
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return res, nil
+}
