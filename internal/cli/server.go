@@ -59,4 +59,3 @@ func envOr(env *Env, key, def string) string {
 	}
 	return def
 }
-
