@@ -116,6 +116,31 @@ func (s *suite) testSavepoints(t *testing.T) {
 			requireTimers(t, []*store.Timer{timerA, timerB, timerC}, f.listTimers())
 		})
 	}
+	t.Run("LaterTransitionOfSameRunSeesRollback", s.testSavepointsSameRun)
+}
+
+// testSavepointsSameRun checks that a later transition of the same Apply sees a failed one's
+// rollback: its version bump never happened.
+func (s *suite) testSavepointsSameRun(t *testing.T) {
+	t.Parallel()
+	f := s.setup(t)
+	e := f.create("wf-same-run")
+
+	failed := next(e) // 1 -> 2, but consumes a task that never existed
+	failed.Events = events(3, 3)
+	failed.DeleteTasks = []int64{987654321}
+	afterFailed := next(failed.Execution) // 2 -> 3: version 2 never committed
+	afterFailed.Events = events(4, 4)
+	retry := next(e) // 1 -> 2 again, valid this time
+	retry.Events = events(3, 3)
+	retry.Execution.State = []byte("retried")
+
+	errs := f.apply(failed, afterFailed, retry)
+	require.ErrorIs(t, errs[0], store.ErrConflict)
+	require.ErrorIs(t, errs[1], store.ErrConflict)
+	require.NoError(t, errs[2])
+	requireExecution(t, retry.Execution, *f.getExecution(e))
+	requireEvents(t, events(1, 3), f.readEvents(e))
 }
 
 // goneRows names a task and a timer row that existed and were consumed.

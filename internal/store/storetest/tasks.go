@@ -250,6 +250,43 @@ func (s *suite) testTasks(t *testing.T) {
 		requireTasks(t, []*store.Task{outbox}, f.listTasks(outbox.TaskQueueKey))
 		requireTimers(t, []*store.Timer{siblingTimer, otherTimer, retention}, f.listTimers())
 	})
+
+	// A closing transition usually also consumes the task that closed it: the consumption is
+	// still fenced, so DropRunTasksAndTimers must not remove the rows it names first.
+	t.Run("DropRunTasksAndTimersWithConsume", func(t *testing.T) {
+		t.Parallel()
+		f := s.setup(t)
+		e := f.newExecution("wf-drop")
+		tr := f.start(e)
+		claimed, other := newTask(e, "q", store.TaskWorkflow, 2), newTask(e, "q", store.TaskActivity, 3)
+		fired, pending := newTimer(e, at(time.Minute), 2), newTimer(e, at(time.Hour), 3)
+		tr.NewTasks, tr.NewTimers = []*store.Task{claimed, other}, []*store.Timer{fired, pending}
+		f.mustApply(tr)
+
+		// The claimed task is gone (another node claimed it): the close is fenced.
+		steal := next(e)
+		steal.DeleteTasks = []int64{claimed.ID}
+		f.mustApply(steal)
+		e = steal.Execution
+		late := next(e)
+		late.DeleteTasks = []int64{claimed.ID}
+		late.DropRunTasksAndTimers = true
+		errs := f.apply(late)
+		require.ErrorIs(t, errs[0], store.ErrConflict)
+		requireTasks(t, []*store.Task{other}, f.listTasks(other.TaskQueueKey))
+		requireTimers(t, []*store.Timer{fired, pending}, f.listTimers())
+
+		// With live rows the close consumes them and drops the rest.
+		closeRun := next(e)
+		closeRun.DeleteTasks = []int64{other.ID}
+		closeRun.DeleteTimers = []int64{fired.ID}
+		closeRun.DropRunTasksAndTimers = true
+		f.mustApply(closeRun)
+		require.Empty(t, f.listTasks(other.TaskQueueKey))
+		require.Empty(t, f.listTasks(claimed.TaskQueueKey))
+		require.Empty(t, f.listTimers())
+		requireExecution(t, closeRun.Execution, *f.getExecution(e))
+	})
 }
 
 // testTimers covers timer rows: insert, listing by FireAt then ID, consumption.
