@@ -118,6 +118,7 @@ func TestQueriesParse(t *testing.T) {
 	used := []string{
 		qBegin, qCommit, qSavepoint, qReleaseSavepoint, qRollbackToSavepoint, qRollback,
 		qInsertExecution, qUpdateExecution, qGetExecution, qDeleteExecution, qListExecutions, qCountExecutions,
+		qListExecutionsOfWorkflow, qCountExecutionsOfWorkflow,
 		qInsertCurrent, qUpdateCurrent, qGetCurrent,
 		qInsertEvents, qReadEvents, qReadEventsReverse,
 		qInsertTasks, qConsumeTasks, qDropRunTasksAndTimers, qListTasks, qCountTasks,

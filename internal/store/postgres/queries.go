@@ -31,6 +31,9 @@ const (
 	qListExecutions  = "list_executions"
 	qCountExecutions = "count_executions"
 
+	qListExecutionsOfWorkflow  = "list_executions_of_workflow"
+	qCountExecutionsOfWorkflow = "count_executions_of_workflow"
+
 	qInsertCurrent = "insert_current"
 	qUpdateCurrent = "update_current"
 	qGetCurrent    = "get_current"

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/duro-dev/duro/internal/store"
 )
@@ -164,23 +165,30 @@ func (s *Store) ListTimers(ctx context.Context, until time.Time, limit int) ([]s
 	return ts, nil
 }
 
-// filterArgs are the parameters $1..$4 shared by list_executions and count_executions.
-func filterArgs(f store.ExecutionFilter) []any {
-	statuses := f.Statuses
-	if statuses == nil {
-		statuses = []int32{}
+// statusesArg is the statuses filter as an array parameter (empty: no filter).
+func statusesArg(f store.ExecutionFilter) []int32 {
+	if f.Statuses == nil {
+		return []int32{}
 	}
-	return []any{f.Namespace, f.WorkflowID, f.WorkflowType, statuses}
+	return f.Statuses
 }
+
+// firstPage is the keyset position before every row: start_time 'infinity'.
+var firstPage = pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}
 
 // ListExecutions returns a namespace's executions (without State), newest first, keyset-paged.
 func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]store.Execution, error) {
-	var afterTime, afterRun any
+	var afterTime any = firstPage
+	afterRun := ""
 	if f.After != nil {
 		afterTime, afterRun = f.After.StartTime, f.After.RunID
 	}
-	args := append(filterArgs(f), afterTime, afterRun, limitArg(f.PageSize))
-	rows, err := s.pool.Query(ctx, qListExecutions, args...)
+	query := qListExecutions
+	args := []any{f.Namespace, afterTime, afterRun, f.WorkflowType, statusesArg(f), limitArg(f.PageSize)}
+	if f.WorkflowID != "" {
+		query, args = qListExecutionsOfWorkflow, append(args, f.WorkflowID)
+	}
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list executions of %s: %w", f.Namespace, translate(err))
 	}
@@ -201,8 +209,13 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]
 
 // CountExecutions counts the executions matching f.
 func (s *Store) CountExecutions(ctx context.Context, f store.ExecutionFilter) (int64, error) {
+	query := qCountExecutions
+	args := []any{f.Namespace, f.WorkflowType, statusesArg(f)}
+	if f.WorkflowID != "" {
+		query, args = qCountExecutionsOfWorkflow, append(args, f.WorkflowID)
+	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, qCountExecutions, filterArgs(f)...).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count executions of %s: %w", f.Namespace, translate(err))
 	}
 	return n, nil

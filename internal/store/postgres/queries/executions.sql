@@ -37,23 +37,41 @@ WITH deleted_events AS (
 DELETE FROM executions WHERE namespace = $1 AND workflow_id = $2 AND run_id = $3
 
 -- name: list_executions
--- Newest first, keyset-paged. Empty filters ($2, $3 = '', $4 = '{}') do not filter; $5 IS NULL means
--- the first page; $7 IS NULL means no limit.
+-- Newest first, keyset-paged: ($2, $3) is the position to continue after ('infinity' for the
+-- first page), so the row comparison is always an index condition. Empty filters ($4 = '',
+-- $5 = '{}') do not filter; $6 IS NULL means no limit.
 SELECT namespace, workflow_id, run_id, version, workflow_type, task_queue, status, start_time,
        execution_time, close_time, history_length, memo, search_attributes
 FROM executions
 WHERE namespace = $1
-  AND ($2 = '' OR workflow_id = $2)
-  AND ($3 = '' OR workflow_type = $3)
-  AND (cardinality($4::integer[]) = 0 OR status = ANY ($4::integer[]))
-  AND ($5::timestamptz IS NULL OR (start_time, run_id) < ($5::timestamptz, $6::text))
+  AND (start_time, run_id) < ($2::timestamptz, $3::text)
+  AND ($4 = '' OR workflow_type = $4)
+  AND (cardinality($5::integer[]) = 0 OR status = ANY ($5::integer[]))
 ORDER BY start_time DESC, run_id DESC
-LIMIT $7
+LIMIT $6
+
+-- name: list_executions_of_workflow
+-- list_executions for one workflow ID ($7), through the primary key.
+SELECT namespace, workflow_id, run_id, version, workflow_type, task_queue, status, start_time,
+       execution_time, close_time, history_length, memo, search_attributes
+FROM executions
+WHERE namespace = $1 AND workflow_id = $7
+  AND (start_time, run_id) < ($2::timestamptz, $3::text)
+  AND ($4 = '' OR workflow_type = $4)
+  AND (cardinality($5::integer[]) = 0 OR status = ANY ($5::integer[]))
+ORDER BY start_time DESC, run_id DESC
+LIMIT $6
 
 -- name: count_executions
 SELECT count(*)
 FROM executions
 WHERE namespace = $1
-  AND ($2 = '' OR workflow_id = $2)
-  AND ($3 = '' OR workflow_type = $3)
-  AND (cardinality($4::integer[]) = 0 OR status = ANY ($4::integer[]))
+  AND ($2 = '' OR workflow_type = $2)
+  AND (cardinality($3::integer[]) = 0 OR status = ANY ($3::integer[]))
+
+-- name: count_executions_of_workflow
+SELECT count(*)
+FROM executions
+WHERE namespace = $1 AND workflow_id = $4
+  AND ($2 = '' OR workflow_type = $2)
+  AND (cardinality($3::integer[]) = 0 OR status = ANY ($3::integer[]))
