@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,6 +101,40 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 		require.NoError(t, s.r.QueryRowContext(t.Context(), "SELECT count(*), max(version) FROM schema_version").Scan(&n, &max))
 		require.Equal(t, len(migrations), n)
 		require.Equal(t, len(migrations), max)
+		require.NoError(t, s.Close())
+	}
+}
+
+// Stores opening one new file at once (as two processes might) migrate it exactly once.
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "duro.db")
+	const openers = 4
+	stores := make([]*Store, openers)
+	errs := make([]error, openers)
+	var wg sync.WaitGroup
+	for i := range openers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = Open(t.Context(), path)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "opener %d", i)
+	}
+	var n int
+	require.NoError(t, stores[0].r.QueryRowContext(t.Context(), "SELECT count(*) FROM schema_version").Scan(&n))
+	require.Equal(t, 1, n)
+	// They all write to the same database.
+	for i, s := range stores {
+		mustApply(t, s, testRun(fmt.Sprintf("wf-%d", i)))
+	}
+	for _, s := range stores {
+		n, err := s.CountExecutions(t.Context(), store.ExecutionFilter{Namespace: "default"})
+		require.NoError(t, err)
+		require.Equal(t, int64(openers), n)
 		require.NoError(t, s.Close())
 	}
 }
