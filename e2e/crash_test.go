@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ const (
 type crashActs struct {
 	mu    sync.Mutex
 	execs map[string]int
+	n     int
 }
 
 // Step is one activity of crashWorkflow.
@@ -40,6 +42,7 @@ func (a *crashActs) Step(ctx context.Context, x int) (int, error) {
 	info := activity.GetInfo(ctx)
 	a.mu.Lock()
 	a.execs[info.WorkflowExecution.ID+"/"+info.ActivityID]++
+	a.n++
 	a.mu.Unlock()
 	return step(x), nil
 }
@@ -246,10 +249,15 @@ func TestDurabilityAcrossSIGKILL(t *testing.T) {
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
 	t.Logf("seed %d", seed)
-	kills := []time.Duration{
-		time.Duration(500+rng.IntN(2500)) * time.Millisecond,
-		time.Duration(1000+rng.IntN(3000)) * time.Millisecond,
+	// Kill at random moments while work is surely in flight: once a random number of activity
+	// executions has happened, out of the 3 × crashWorkflows the run needs.
+	total := 3 * crashWorkflows
+	kills := []int{
+		total/8 + rng.IntN(total/4),   // between 1/8 and 3/8 of the way
+		total/2 + rng.IntN(total*3/8), // between 1/2 and 7/8 of the way
 	}
+	var completed atomic.Int64
+	completedAtKill := make([]int64, len(kills))
 
 	ctx, cancel := context.WithTimeout(context.Background(), crashDeadline)
 	defer cancel()
@@ -257,13 +265,16 @@ func TestDurabilityAcrossSIGKILL(t *testing.T) {
 	// The killer: SIGKILL at a random moment, restart on the same data, twice.
 	killerDone := make(chan error, 1)
 	go func() {
-		for i, d := range kills {
-			select {
-			case <-time.After(d):
-			case <-ctx.Done():
-				killerDone <- fmt.Errorf("kill %d: %w", i+1, ctx.Err())
-				return
+		for i, at := range kills {
+			for acts.total() < at {
+				select {
+				case <-time.After(5 * time.Millisecond):
+				case <-ctx.Done():
+					killerDone <- fmt.Errorf("kill %d at %d activity executions: only %d happened: %w", i+1, at, acts.total(), ctx.Err())
+					return
+				}
 			}
+			completedAtKill[i] = completed.Load()
 			p.kill()
 			if err := p.start(); err != nil {
 				killerDone <- fmt.Errorf("restart after kill %d: %w", i+1, err)
@@ -290,11 +301,16 @@ func TestDurabilityAcrossSIGKILL(t *testing.T) {
 			o := &outcomes[i]
 			o.wfID = fmt.Sprintf("crash-%d", i)
 			o.runID, o.result, o.err = runThroughCrashes(ctx, c, tq, o.wfID, i)
+			completed.Add(1)
 		}(i)
 	}
 	wg.Wait()
 	require.NoError(t, <-killerDone)
-	t.Logf("killed and restarted the server after %v and then %v", kills[0], kills[1])
+	t.Logf("killed and restarted the server after %d and then %d activity executions, with %d and %d of %d workflows done",
+		kills[0], kills[1], completedAtKill[0], completedAtKill[1], crashWorkflows)
+	for i, n := range completedAtKill {
+		require.Less(t, n, int64(crashWorkflows), "kill %d must come while workflows are still running", i+1)
+	}
 
 	want := func(n int) int { return step(step(step(n))) }
 	for i, o := range outcomes {
@@ -333,6 +349,13 @@ func TestDurabilityAcrossSIGKILL(t *testing.T) {
 		require.Equal(t, o.runID, d.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "%s has exactly one run", o.wfID)
 	}
 	t.Logf("%d workflows completed across 2 SIGKILLs; %d activities ran more than once (allowed: delivery is at least once), none completed twice", crashWorkflows, redelivered)
+}
+
+// total is the number of activity executions so far.
+func (a *crashActs) total() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n
 }
 
 func (a *crashActs) executions(key string) int {

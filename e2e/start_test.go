@@ -45,6 +45,9 @@ func TestStartIsIdempotentAndRejectsARunningID(t *testing.T) {
 	require.NoError(t, err, "a repeated start with the same request ID succeeds")
 	require.Equal(t, first.GetRunId(), again.GetRunId(), "a repeated start with the same request ID returns the same run")
 
+	// Let the worker settle the workflow into its wait, so that the history only changes if a start
+	// below changes it.
+	e.waitForEvent(wfID, first.GetRunId(), enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
 	events := e.history(wfID, first.GetRunId())
 	require.Len(t, ofType(events, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED), 1, "one start recorded")
 	wes := events[0].GetWorkflowExecutionStartedEventAttributes()
@@ -97,22 +100,36 @@ func TestStartIsIdempotentAndRejectsARunningID(t *testing.T) {
 	require.Len(t, e.history(wfID, first.GetRunId()), len(events), "rejected and deduplicated starts leave the history unchanged")
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, e.status(wfID, ""))
 
-	// Close the run; the default reuse policy then allows a new run under the same ID, and
-	// REJECT_DUPLICATE refuses one.
-	require.NoError(t, e.c.SignalWorkflow(e.ctx(), wfID, first.GetRunId(), "never", nil))
-	require.NoError(t, e.c.GetWorkflow(e.ctx(), wfID, first.GetRunId()).Get(e.ctx(), nil))
+}
 
-	_, err = e.c.ExecuteWorkflow(e.ctx(), client.StartWorkflowOptions{
-		ID: wfID, TaskQueue: tq, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, waitForSignalWorkflow)
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	require.ErrorAs(t, err, &already, "REJECT_DUPLICATE refuses a closed ID, got %v", err)
+func TestWorkflowIDReuseAndConflictPolicies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.startWorker(registry{workflows: []any{waitForSignalWorkflow}})
+	wfID := e.id("wf")
+	first := e.start(tq, client.StartWorkflowOptions{ID: wfID}, waitForSignalWorkflow)
+
+	// Close the run; REJECT_DUPLICATE then refuses a new run under the same ID, and the default reuse
+	// policy allows one.
+	require.NoError(t, e.c.SignalWorkflow(e.ctx(), wfID, first.GetRunID(), "never", nil))
+	require.NoError(t, first.Get(e.ctx(), nil))
+
+	t.Run("REJECT_DUPLICATE", func(t *testing.T) {
+		e := e.sub(t)
+		_, err := e.c.ExecuteWorkflow(e.ctx(), client.StartWorkflowOptions{
+			ID: wfID, TaskQueue: tq, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		}, waitForSignalWorkflow)
+		var already *serviceerror.WorkflowExecutionAlreadyStarted
+		require.ErrorAs(t, err, &already, "REJECT_DUPLICATE refuses a closed ID, got %v", err)
+		require.Equal(t, first.GetRunID(), already.RunId)
+		require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, e.status(wfID, ""), "the current run is still the closed one")
+	})
 
 	second, err := e.c.ExecuteWorkflow(e.ctx(), client.StartWorkflowOptions{ID: wfID, TaskQueue: tq}, waitForSignalWorkflow)
 	require.NoError(t, err)
-	require.NotEqual(t, first.GetRunId(), second.GetRunID(), "a closed ID may be reused by default")
+	require.NotEqual(t, first.GetRunID(), second.GetRunID(), "a closed ID may be reused by default")
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, e.status(wfID, ""), "the current run is the new one")
-	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, e.status(wfID, first.GetRunId()))
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, e.status(wfID, first.GetRunID()))
 
 	// TERMINATE_EXISTING replaces the running run.
 	third, err := e.c.ExecuteWorkflow(e.ctx(), client.StartWorkflowOptions{
@@ -122,4 +139,5 @@ func TestStartIsIdempotentAndRejectsARunningID(t *testing.T) {
 	require.NotEqual(t, second.GetRunID(), third.GetRunID())
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, e.status(wfID, second.GetRunID()))
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, e.status(wfID, third.GetRunID()))
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, e.status(wfID, ""))
 }
