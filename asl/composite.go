@@ -263,7 +263,7 @@ func (x *Execution) batch(th *thread, items []any, eff any, states func() *jsonv
 		if e != nil {
 			return nil, e
 		}
-		n := payloadSize(v, MaxPayloadBytes) + 1
+		n := payloadSize(v, MaxPayloadBytes)
 		if len(cur) > 0 && (int64(len(cur)) >= maxItems || int64(size+n) > maxBytes) {
 			flush()
 		}

@@ -356,17 +356,17 @@ func payloadSize(v any, limit int) int {
 		case jsonv.Number:
 			n += len(t)
 		case string:
-			n += len(t) + 2
+			n += stringSize(t)
 		case []any:
-			n += 2 + len(t)
+			n += 2 + max(len(t)-1, 0)
 			for _, e := range t {
 				walk(e)
 			}
 		case *jsonv.Object:
-			n += 2 + t.Len()
+			n += 2 + max(t.Len()-1, 0)
 			for _, k := range t.Keys() {
 				e, _ := t.Get(k)
-				n += len(k) + 3
+				n += stringSize(k) + 1
 				walk(e)
 			}
 		default:
@@ -374,6 +374,23 @@ func payloadSize(v any, limit int) int {
 		}
 	}
 	walk(v)
+	return n
+}
+
+// stringSize is the length of s as JSON text, quotes and escapes included.
+func stringSize(s string) int {
+	n := 2
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+			n += 2
+		case c < 0x20:
+			n += 6
+		default:
+			n++
+		}
+	}
 	return n
 }
 
