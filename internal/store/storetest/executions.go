@@ -54,6 +54,14 @@ func (s *suite) testDeleteExecution(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, other.RunID, cur.RunID)
 
+		n, err := f.st.CountExecutions(f.ctx, store.ExecutionFilter{Namespace: f.ns})
+		require.NoError(t, err)
+		require.Equal(t, int64(1), n)
+		listed, err := f.st.ListExecutions(f.ctx, store.ExecutionFilter{Namespace: f.ns})
+		require.NoError(t, err)
+		require.Len(t, listed, 1)
+		require.Equal(t, other.RunID, listed[0].RunID)
+
 		// The run ID can be used again.
 		f.mustApply(f.start(e))
 		requireExecution(t, e, *f.getExecution(e))

@@ -127,6 +127,14 @@ func (s *suite) testTasks(t *testing.T) {
 		got, err = f.st.ListTasks(f.ctx, q, at(time.Hour), 10)
 		require.NoError(t, err)
 		requireTasks(t, []*store.Task{now, later, past}, got)
+
+		// Rows not yet visible do not count against the limit.
+		got, err = f.st.ListTasks(f.ctx, q, at(-time.Minute), 1)
+		require.NoError(t, err)
+		requireTasks(t, []*store.Task{past}, got)
+		got, err = f.st.ListTasks(f.ctx, q, at(0), 2)
+		require.NoError(t, err)
+		requireTasks(t, []*store.Task{now, past}, got)
 	})
 
 	t.Run("QueuesAreSeparate", func(t *testing.T) {
