@@ -206,8 +206,14 @@ type Transition struct {
 	// DeleteTasks and DeleteTimers are consumed: each row must still exist, else ErrConflict.
 	DeleteTasks  []int64
 	DeleteTimers []int64
-	// DropRunTasksAndTimers deletes every remaining task and timer row of this run (on close).
+	// DropRunTasksAndTimers deletes every remaining task and timer row of this run (on close). It
+	// removes only rows that existed before the transition, never the ones it inserts.
 	DropRunTasksAndTimers bool
+	// Linked transitions commit or roll back together with this one, inside its savepoint, after
+	// it: a run that continues as new (or retries) and the run it starts are one atomic step. An
+	// error in a linked transition is reported as this transition's error. IDs of their new rows
+	// are filled in like this transition's.
+	Linked []*Transition
 }
 
 // ExecutionFilter selects executions for ListExecutions and CountExecutions. Zero fields do not filter.

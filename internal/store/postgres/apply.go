@@ -29,7 +29,13 @@ import (
 // commit and is returned as the second result.
 func (s *Store) Apply(ctx context.Context, ts []*store.Transition) ([]error, error) {
 	errs := make([]error, len(ts))
-	if len(ts) == 0 {
+	valid := 0
+	for i, t := range ts {
+		if errs[i] = validate(i, t); errs[i] == nil {
+			valid++
+		}
+	}
+	if valid == 0 {
 		return errs, nil
 	}
 	conn, err := s.pool.Acquire(ctx)
@@ -40,7 +46,7 @@ func (s *Store) Apply(ctx context.Context, ts []*store.Transition) ([]error, err
 	// its transaction to the next user of the connection.
 	defer conn.Release()
 
-	a := &applier{conn: conn, ts: ts, errs: errs, ids: make([]newIDs, len(ts))}
+	a := &applier{conn: conn, ts: ts, errs: errs, ids: make([][]newIDs, len(ts))}
 	if err := a.run(ctx); err != nil {
 		rollback(ctx, conn)
 		return nil, err
@@ -50,14 +56,25 @@ func (s *Store) Apply(ctx context.Context, ts []*store.Transition) ([]error, err
 		if errs[i] != nil {
 			continue
 		}
-		for j, task := range t.NewTasks {
-			task.ID = a.ids[i].tasks[j]
-		}
-		for j, timer := range t.NewTimers {
-			timer.ID = a.ids[i].timers[j]
+		for k, lt := range flatten(t) {
+			for j, task := range lt.NewTasks {
+				task.ID = a.ids[i][k].tasks[j]
+			}
+			for j, timer := range lt.NewTimers {
+				timer.ID = a.ids[i][k].timers[j]
+			}
 		}
 	}
 	return errs, nil
+}
+
+// flatten lists a transition and its linked transitions in the order they are written.
+func flatten(t *store.Transition) []*store.Transition {
+	out := []*store.Transition{t}
+	for _, l := range t.Linked {
+		out = append(out, flatten(l)...)
+	}
+	return out
 }
 
 // newIDs are the IDs of one transition's new rows, held until the commit.
@@ -70,7 +87,7 @@ type applier struct {
 	conn *pgxpool.Conn
 	ts   []*store.Transition
 	errs []error
-	ids  []newIDs
+	ids  [][]newIDs // per transition, per flattened (linked) transition
 }
 
 // step is one queued statement of a pipeline: which transition it belongs to (-1: none) and how
@@ -99,8 +116,8 @@ func (a *applier) run(ctx context.Context) error {
 			queue(-1, "release savepoint", execRead, qReleaseSavepoint)
 		}
 		for i := first; i < len(a.ts); i++ {
-			if err := a.queueTransition(i, queue); err != nil {
-				return err
+			if a.errs[i] == nil { // not refused by validate
+				a.queueTransition(i, queue)
 			}
 		}
 		queue(-1, "commit", commitRead, qCommit)
@@ -161,20 +178,25 @@ func transitionError(err error) (error, bool) {
 	return nil, false
 }
 
-// queue is how queueTransition adds a statement to the pipeline being built.
+// queueFunc is how queueTransition adds a statement to the pipeline being built.
 type queueFunc = func(transition int, what string, read func(pgx.BatchResults) error, name string, args ...any)
 
 // queueTransition queues transition i's statements, in the order that decides which error it
 // reports: the version fence first, then the current-run pointer, the rows it consumes, the rows
 // it drops, and only then what it inserts (so the rows it adds survive its own drop).
-func (a *applier) queueTransition(i int, queue queueFunc) error {
-	t := a.ts[i]
-	e := &t.Execution
-	if t.Execution.Namespace == "" || t.Execution.WorkflowID == "" || t.Execution.RunID == "" {
-		return fmt.Errorf("apply transition %d: execution key incomplete (namespace %q, workflow %q, run %q)",
-			i, e.Namespace, e.WorkflowID, e.RunID)
-	}
+func (a *applier) queueTransition(i int, queue queueFunc) {
 	queue(i, "savepoint", execRead, qSavepoint)
+	all := flatten(a.ts[i])
+	a.ids[i] = make([]newIDs, len(all))
+	for k, t := range all {
+		a.queueWrites(i, t, &a.ids[i][k], queue)
+	}
+	queue(i, "release savepoint", execRead, qReleaseSavepoint)
+}
+
+// queueWrites queues one (possibly linked) transition's writes into transition i's savepoint.
+func (a *applier) queueWrites(i int, t *store.Transition, ids *newIDs, queue queueFunc) {
+	e := &t.Execution
 
 	cols := []any{e.Namespace, e.WorkflowID, e.RunID, e.Version, e.State, e.WorkflowType, e.TaskQueue,
 		e.Status, e.StartTime, optionalTime(e.ExecutionTime), optionalTime(e.CloseTime),
@@ -214,13 +236,23 @@ func (a *applier) queueTransition(i int, queue queueFunc) error {
 		queue(i, "append events", execRead, qInsertEvents, e.Namespace, e.RunID, ids, data)
 	}
 	if len(t.NewTasks) > 0 {
-		queue(i, "insert tasks", a.readIDs(&a.ids[i].tasks, len(t.NewTasks)), qInsertTasks, taskColumns(t.NewTasks)...)
+		queue(i, "insert tasks", a.readIDs(&ids.tasks, len(t.NewTasks)), qInsertTasks, taskColumns(t.NewTasks)...)
 	}
 	if len(t.NewTimers) > 0 {
-		queue(i, "insert timers", a.readIDs(&a.ids[i].timers, len(t.NewTimers)), qInsertTimers, timerColumns(t.NewTimers)...)
+		queue(i, "insert timers", a.readIDs(&ids.timers, len(t.NewTimers)), qInsertTimers, timerColumns(t.NewTimers)...)
 	}
+}
 
-	queue(i, "release savepoint", execRead, qReleaseSavepoint)
+// validate refuses, before anything is sent, a transition the database would store wrongly: one
+// bad transition fails alone, like a conflict, and never the group.
+func validate(i int, t *store.Transition) error {
+	if t == nil {
+		return fmt.Errorf("apply transition %d: nil transition", i)
+	}
+	if e := &t.Execution; e.Namespace == "" || e.WorkflowID == "" || e.RunID == "" {
+		return fmt.Errorf("apply transition %d: execution key incomplete (namespace %q, workflow %q, run %q)",
+			i, e.Namespace, e.WorkflowID, e.RunID)
+	}
 	return nil
 }
 

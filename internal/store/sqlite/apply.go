@@ -27,12 +27,12 @@ func (s *Store) Apply(ctx context.Context, ts []*store.Transition) ([]error, err
 	defer func() { _ = tx.Rollback() }() // a no-op once committed
 
 	a := &applier{ctx: ctx, tx: tx, ws: &s.ws, stmts: map[*sql.Stmt]*sql.Stmt{}}
-	ids := make([]newIDs, len(ts))
+	ids := make([][]newIDs, len(ts))
 	for i, tr := range ts {
 		if err := a.exec(s.ws.savepoint); err != nil {
 			return nil, fmt.Errorf("apply: transition %d: savepoint: %w", i, err)
 		}
-		ids[i], err = a.transition(tr)
+		ids[i], err = a.linkedTransitions(tr)
 		if err != nil {
 			if !failsTransition(err) {
 				return nil, fmt.Errorf("apply: transition %d of run %s: %w", i, tr.Execution.RunID, err)
@@ -55,14 +55,38 @@ func (s *Store) Apply(ctx context.Context, ts []*store.Transition) ([]error, err
 		if results[i] != nil {
 			continue
 		}
-		for j, t := range tr.NewTasks {
-			t.ID = ids[i].tasks[j]
-		}
-		for j, t := range tr.NewTimers {
-			t.ID = ids[i].timers[j]
+		for k, t := range flatten(tr) {
+			for j, task := range t.NewTasks {
+				task.ID = ids[i][k].tasks[j]
+			}
+			for j, tm := range t.NewTimers {
+				tm.ID = ids[i][k].timers[j]
+			}
 		}
 	}
 	return results, nil
+}
+
+// flatten lists a transition and its linked transitions in the order they are written.
+func flatten(tr *store.Transition) []*store.Transition {
+	out := []*store.Transition{tr}
+	for _, l := range tr.Linked {
+		out = append(out, flatten(l)...)
+	}
+	return out
+}
+
+// linkedTransitions writes tr and its linked transitions inside the current savepoint.
+func (a *applier) linkedTransitions(tr *store.Transition) ([]newIDs, error) {
+	all := flatten(tr)
+	ids := make([]newIDs, len(all))
+	for k, t := range all {
+		var err error
+		if ids[k], err = a.transition(t); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 // newIDs holds the IDs of one transition's new rows until the commit is known to have succeeded.
