@@ -362,6 +362,8 @@ func (ev *evaluator) transform(t *transformFn, obj any) (any, *Error) {
 				for _, k := range uo.keys {
 					mo.set(k, uo.m[k])
 				}
+			} else if _, isArr := m.(*array); !isArr && len(uo.keys) > 0 {
+				return nil, &Error{Code: "T2014", Position: expr.update.pos, info: &errInfo{value: m}}
 			}
 		}
 		if expr.delete != nil {

@@ -34,6 +34,7 @@ const (
 	nFocus       // parser-only: lhs @ $v
 	nIndex       // parser-only: lhs # $i
 	nDot         // parser-only: lhs . rhs
+	nEnd         // parser-only: the end of the expression where an operand was expected
 )
 
 // slot is the ancestry label a parent operator (%) binds to.

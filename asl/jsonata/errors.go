@@ -88,6 +88,7 @@ var messages = map[string]string{
 	"T2011": "The insert/update clause of the transform expression must evaluate to an object: {{value}}",
 	"T2012": "The delete clause of the transform expression must evaluate to a string or array of strings: {{value}}",
 	"T2013": "The transform expression clones the input object using the $clone() function.  This has been overridden in the current scope by a non-function.",
+	"T2014": "The transform expression cannot update {{value}}: only objects can be updated",
 	"D2014": "The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate {{value}}.",
 	"D3001": "Attempting to invoke string function on Infinity or NaN",
 	"D3010": "Second argument of replace function cannot be an empty string",

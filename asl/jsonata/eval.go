@@ -220,9 +220,17 @@ func evalWildcard(input any) any {
 	if a, ok := input.(*array); ok && a.outerWrapper && len(a.items) > 0 {
 		input = a.items[0]
 	}
-	if o, ok := input.(*object); ok {
-		for _, k := range o.keys {
-			v := o.m[k]
+	var vals []any
+	switch t := input.(type) {
+	case *object:
+		for _, k := range t.keys {
+			vals = append(vals, t.m[k])
+		}
+	case *array:
+		vals = t.items
+	}
+	{
+		for _, v := range vals {
 			if a, ok := v.(*array); ok {
 				res = fnAppend(res, newArray(flatten(a, nil)))
 			} else {
@@ -542,7 +550,7 @@ func (ev *evaluator) evalFilter(pred *node, input any, env *frame) (any, *Error)
 			if err != nil {
 				return nil, err
 			}
-			if keep {
+			for ; keep > 0; keep-- {
 				out.tuples = append(out.tuples, t)
 			}
 		}
@@ -584,25 +592,26 @@ func (ev *evaluator) evalFilter(pred *node, input any, env *frame) (any, *Error)
 		if err != nil {
 			return nil, err
 		}
-		if keep {
+		for ; keep > 0; keep-- {
 			results.items = append(results.items, item)
 		}
 	}
 	return results, nil
 }
 
-// predicateKeeps decides whether the item at index survives a predicate that evaluated to res:
-// numbers (or arrays of numbers) select by position, anything else by its boolean value.
-func predicateKeeps(res any, index, n int) (bool, *Error) {
+// predicateKeeps says how many times the item at index is kept by a predicate that evaluated to
+// res: numbers (or arrays of numbers) select by position (once per matching number), anything
+// else by its boolean value.
+func predicateKeeps(res any, index, n int) (int, *Error) {
 	num, err := isNumeric(res)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	if num {
 		res = newArray([]any{res})
 	}
 	if a, ok := res.(*array); ok && isArrayOfNumbers(a) {
-		keep := false
+		keep := 0
 		for _, v := range a.items {
 			f := v.(float64)
 			if math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) > 1e15 {
@@ -613,16 +622,19 @@ func predicateKeeps(res any, index, n int) (bool, *Error) {
 				ii += n
 			}
 			if ii == index {
-				keep = true
+				keep++
 			}
 		}
 		return keep, nil
 	}
 	b, err := toBoolean(res)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	return b == true, nil
+	if b == true {
+		return 1, nil
+	}
+	return 0, nil
 }
 
 func isArrayOfNumbers(a *array) bool {

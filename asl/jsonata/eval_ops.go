@@ -544,8 +544,6 @@ func toBoolean(v any) (any, *Error) {
 		return len(t.keys) > 0, nil
 	case bool:
 		return t, nil
-	case *lambda:
-		return true, nil
 	}
 	return false, nil
 }

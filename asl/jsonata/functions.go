@@ -361,7 +361,7 @@ func standardFunctions() []*builtin {
 			if !ok {
 				return Undefined, nil
 			}
-			return base64.StdEncoding.EncodeToString([]byte(s)), nil
+			return base64.StdEncoding.EncodeToString(latin1Bytes(s)), nil
 		}),
 		def("base64decode", "<s-:s>", 1, 1, func(c *call, a []any) (any, *Error) {
 			s, ok := str(a[0])
@@ -894,7 +894,10 @@ func fnRound(c *call, a []any) (any, *Error) {
 		return Undefined, nil
 	}
 	prec, _ := num(a[1])
-	if prec != 0 && prec == math.Trunc(prec) {
+	if prec != math.Trunc(prec) {
+		return math.NaN(), nil
+	}
+	if prec != 0 {
 		x = shiftDecimal(x, int(prec))
 	}
 	r := math.Floor(x + 0.5)
@@ -1232,7 +1235,23 @@ func base64DecodeLenient(s string) string {
 	if err != nil {
 		return ""
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	// Node's Buffer.toString('binary'): each byte is one character.
+	rs := make([]rune, len(b))
+	for i, c := range b {
+		rs[i] = rune(c)
+	}
+	return string(rs)
+}
+
+// latin1Bytes is Node's Buffer.from(s, 'binary'): the low byte of each UTF-16 code unit, which is
+// how jsonata-js 2.0.6 encodes a string for $base64encode.
+func latin1Bytes(s string) []byte {
+	units := utf16.Encode([]rune(s))
+	b := make([]byte, len(units))
+	for i, u := range units {
+		b[i] = byte(u)
+	}
+	return b
 }
 
 const (

@@ -31,11 +31,13 @@ type token struct {
 	pos   int
 }
 
-// operators maps each operator symbol to its left binding power.
+// operators maps each operator symbol to its left binding power: infix operators bind, while
+// separators (: ; , ..), closing brackets and the prefix-only | and ** bind nothing. ! and ~ are
+// lexed but are not operators of the language (S0204).
 var operators = map[string]int{
-	".": 75, "[": 80, "]": 0, "{": 70, "}": 0, "(": 80, ")": 0, ",": 0, "@": 80, "#": 80, ";": 80,
-	":": 80, "?": 20, "+": 50, "-": 50, "*": 60, "/": 60, "%": 60, "|": 20, "=": 40, "<": 40,
-	">": 40, "^": 40, "**": 60, "..": 20, ":=": 10, "!=": 40, "<=": 40, ">=": 40, "~>": 40,
+	".": 75, "[": 80, "]": 0, "{": 70, "}": 0, "(": 80, ")": 0, ",": 0, "@": 80, "#": 80, ";": 0,
+	":": 0, "?": 20, "+": 50, "-": 50, "*": 60, "/": 60, "%": 60, "|": 0, "=": 40, "<": 40,
+	">": 40, "^": 40, "**": 0, "..": 0, ":=": 10, "!=": 40, "<=": 40, ">=": 40, "~>": 40,
 	"and": 30, "or": 25, "in": 40, "&": 50, "!": 0, "~": 0,
 }
 
@@ -88,12 +90,9 @@ func (l *lexer) next(infix bool) (token, *Error) {
 		case "..", ":=", "!=", ">=", "<=", "**", "~>":
 			l.pos += 2
 			return token{kind: tokOperator, value: two, pos: l.pos}, nil
-		case "?:", "??":
-			// JSONata 2.1 operators: Step Functions (2.0.6) rejects them.
-			return token{}, &Error{Code: "S0601", Position: l.pos + 2, Token: two, info: &errInfo{}}
 		}
 	}
-	if _, ok := operators[string(c)]; ok && c != 'a' {
+	if _, ok := operators[string(c)]; ok {
 		l.pos++
 		return token{kind: tokOperator, value: string(c), pos: l.pos}, nil
 	}

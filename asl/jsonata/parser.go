@@ -7,8 +7,8 @@ package jsonata
 type parser struct {
 	lex  lexer
 	cur  token
+	prev token
 	src  string
-	errs *Error
 }
 
 // parse parses src into a processed AST.
@@ -30,6 +30,9 @@ func parse(src string) (n *node, err *Error) {
 	}
 	pp := &postprocessor{}
 	res := pp.process(ast)
+	if res.typ == nParent || res.seekingParent != nil {
+		p.fail("S0217", res.pos, typeName(res.typ), "")
+	}
 	return res, nil
 }
 
@@ -79,6 +82,10 @@ func (p *parser) advance(id string, infix bool) {
 	if err != nil {
 		panic(err)
 	}
+	if t.kind == tokOperator && (t.value == "!" || t.value == "~") {
+		p.fail("S0204", t.pos, t.value, "")
+	}
+	p.prev = p.cur
 	p.cur = t
 }
 
@@ -97,7 +104,7 @@ func (p *parser) expression(rbp int) *node {
 func (p *parser) nud(t token) *node {
 	switch t.kind {
 	case tokEnd:
-		p.fail("S0207", t.pos, "(end)", "")
+		return &node{typ: nEnd, pos: t.pos}
 	case tokName:
 		return &node{typ: nName, value: t.value, pos: t.pos}
 	case tokVariable:
@@ -175,8 +182,14 @@ func (p *parser) nud(t token) *node {
 		p.advance("|", false)
 		return n
 	}
-	p.fail("S0211", t.pos, t.value, "")
-	return nil
+	e := syntaxErr("S0211", t.pos, t.value, "")
+	if (t.value == ":" || t.value == "?") && p.prev.kind == tokOperator && p.prev.value == "?" && p.prev.pos == t.pos-1 {
+		// ?: and ?? are JSONata 2.1 operators; Step Functions runs 2.0.6, which rejects them.
+		e.info = &errInfo{message: "The symbol \"" + t.value + "\" cannot be used as a unary operator: ?" + t.value +
+			" is a JSONata 2.1 operator, and Step Functions runs JSONata 2.0.6, which does not have it"}
+		e.render()
+	}
+	panic(e)
 }
 
 func (p *parser) objectPairs() []pair {

@@ -96,13 +96,11 @@ func (pp *postprocessor) process(expr *node) *node {
 		if result.group != nil {
 			fail("S0210", expr.pos, "", "")
 		}
+		// jsonata-js does not propagate parent references out of a group-by's pairs (a % there
+		// that names nothing evaluates to undefined).
 		g := &groupBy{pos: expr.pos}
 		for _, pr := range expr.pairs {
-			k := pp.process(pr.key)
-			pushAncestry(result, k)
-			v := pp.process(pr.value)
-			pushAncestry(result, v)
-			g.pairs = append(g.pairs, pair{k, v})
+			g.pairs = append(g.pairs, pair{pp.process(pr.key), pp.process(pr.value)})
 		}
 		result.group = g
 	case nOrderBy:
@@ -246,8 +244,10 @@ func (pp *postprocessor) process(expr *node) *node {
 		pp.ancestorLabel++
 		pp.ancestorIndex++
 		pp.ancestry = append(pp.ancestry, result)
-	case nString, nNumber, nValue, nWildcard, nDescendant, nVariable, nRegex:
+	case nString, nNumber, nValue, nWildcard, nDescendant, nVariable, nRegex, nPlaceholder:
 		result = expr
+	case nEnd:
+		fail("S0207", expr.pos, "(end)", "")
 	default:
 		fail("S0206", expr.pos, "", "")
 	}
