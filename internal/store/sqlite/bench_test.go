@@ -12,11 +12,11 @@ import (
 )
 
 // BenchmarkApply measures transitions shaped like a workflow step (rewrite a 1 KB state, append 3
-// events of 200 bytes, enqueue 1 task), one per Apply and 32 per Apply, to show what group commit
+// events of 200 bytes, enqueue 1 task), 1, 8 and 32 per Apply, to show what group commit
 // buys: every Apply is one fsync'd commit. Run with -benchtime=Nx or -benchtime=5s; the number that
 // matters is transitions/s.
 func BenchmarkApply(b *testing.B) {
-	for _, batch := range []int{1, 32} {
+	for _, batch := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("Batch%d", batch), func(b *testing.B) {
 			benchmarkApply(b, batch)
 		})

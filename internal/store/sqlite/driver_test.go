@@ -225,6 +225,41 @@ func TestReadsRunDuringWriteTransaction(t *testing.T) {
 	require.NoError(t, <-applied)
 }
 
+// A database error that is no fence or constraint (here SQLITE_FULL) aborts the whole commit: the
+// second result reports it, no transition of the batch is durable and no ID is filled in.
+func TestDatabaseErrorAbortsWholeCommit(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "duro.db"))
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	ctx := t.Context()
+
+	// SQLite clamps the limit to the current size: the file cannot grow at all.
+	_, err = s.w.ExecContext(ctx, "PRAGMA max_page_count = 1")
+	require.NoError(t, err)
+
+	small := testRun("small")
+	big := testRun("big")
+	big.Execution.State = make([]byte, 1<<20)
+	after := testRun("after")
+	errs, err := s.Apply(ctx, []*store.Transition{small, big, after})
+	require.Error(t, err)
+	require.Nil(t, errs)
+	require.NotErrorIs(t, err, store.ErrConflict)
+	require.NotErrorIs(t, err, store.ErrAlreadyExists)
+	for _, tr := range []*store.Transition{small, big, after} {
+		require.Zero(t, tr.NewTasks[0].ID)
+		require.Zero(t, tr.NewTimers[0].ID)
+		_, err := s.GetExecution(ctx, "default", tr.Execution.WorkflowID, tr.Execution.RunID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+	}
+
+	// The writer is usable again once there is room.
+	_, err = s.w.ExecContext(ctx, "PRAGMA max_page_count = 4294967294")
+	require.NoError(t, err)
+	mustApply(t, s, small, big, after)
+}
+
 // The hot queries search their indexes: no scan of a whole table or index, and no sort.
 func TestQueryPlans(t *testing.T) {
 	t.Parallel()

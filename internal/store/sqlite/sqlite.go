@@ -81,16 +81,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w}
-	if err := s.init(ctx, path, timeout, queries); err != nil {
-		s.Close()
+	if err := s.setup(ctx, path, timeout, queries); err != nil {
+		_ = s.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
 	return s, nil
 }
 
-// init checks the writer's journal mode, migrates the schema, opens the read pool and prepares
+// setup checks the writer's journal mode, migrates the schema, opens the read pool and prepares
 // the statements.
-func (s *Store) init(ctx context.Context, path, timeout string, queries map[string]string) error {
+func (s *Store) setup(ctx context.Context, path, timeout string, queries map[string]string) error {
 	var mode string
 	if err := s.w.QueryRowContext(ctx, queries["journal_mode"]).Scan(&mode); err != nil {
 		return fmt.Errorf("read journal mode: %w", err)
