@@ -25,8 +25,10 @@ func TestDeadlockFailsOnlyThatTransition(t *testing.T) {
 	require.NoError(t, err)
 	name := fmt.Sprintf("duro-deadlock-%d", time.Now().UnixNano())
 	cfg.ConnConfig.RuntimeParams["application_name"] = name
-	// The group's session detects the cycle first, so it is the one PostgreSQL aborts.
-	cfg.ConnConfig.RuntimeParams["deadlock_timeout"] = "100ms"
+	// PostgreSQL checks for a cycle once, deadlock_timeout after a session starts waiting, and
+	// aborts the session that finds it. The group waits first; its timeout leaves the other writer
+	// ample time to close the cycle, and is far shorter than the other writer's own.
+	cfg.ConnConfig.RuntimeParams["deadlock_timeout"] = "2s"
 	s, err := openConfig(t.Context(), cfg)
 	require.NoError(t, err)
 	defer s.Close()
@@ -37,7 +39,7 @@ func TestDeadlockFailsOnlyThatTransition(t *testing.T) {
 	other, err := pgx.Connect(t.Context(), url)
 	require.NoError(t, err)
 	defer other.Close(context.Background())
-	_, err = other.Exec(t.Context(), "SET deadlock_timeout = '30s'")
+	_, err = other.Exec(t.Context(), "SET deadlock_timeout = '60s'")
 	require.NoError(t, err)
 	tx, err := other.Begin(t.Context())
 	require.NoError(t, err)

@@ -223,6 +223,9 @@ func TestTerminatedConnections(t *testing.T) {
 	name := fmt.Sprintf("duro-terminate-%p", t)
 	cfg.ConnConfig.RuntimeParams["application_name"] = name
 	cfg.MaxConns = 1
+	// The pool pings a connection idle for over a second before handing it out, and would find
+	// this one dead and replace it; the test is about the Apply that meets a dead connection.
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
 	s, err := openConfig(t.Context(), cfg)
 	require.NoError(t, err)
 	defer s.Close()
@@ -310,4 +313,25 @@ func TestApplyMixedGroup(t *testing.T) {
 	require.Equal(t, int64(2), got.Version)
 	_, err = s.GetExecution(ctx, "ns", dup.Execution.WorkflowID, dup.Execution.RunID)
 	require.ErrorIs(t, err, store.ErrNotFound, "the failed start left no execution row")
+}
+
+// TestApplyRefusesIncompleteTransition: a transition without a full execution key fails alone,
+// before anything is sent; the rest of the group commits.
+func TestApplyRefusesIncompleteTransition(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	good := startTransition(execution("wf-good"))
+	bad := startTransition(execution("wf-bad"))
+	bad.Execution.RunID = ""
+	errs, err := s.Apply(t.Context(), []*store.Transition{bad, good, nil})
+	require.NoError(t, err)
+	require.ErrorContains(t, errs[0], "execution key incomplete")
+	require.NoError(t, errs[1])
+	require.ErrorContains(t, errs[2], "nil transition")
+	require.NotZero(t, good.NewTasks[0].ID)
+	require.Zero(t, bad.NewTasks[0].ID)
+
+	errs, err = s.Apply(t.Context(), []*store.Transition{bad})
+	require.NoError(t, err)
+	require.Error(t, errs[0])
 }
