@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -163,4 +164,47 @@ func TestTerminateWorkflow(t *testing.T) {
 	err = e.c.SignalWorkflow(e.ctx(), run.GetID(), run.GetRunID(), "never", nil)
 	requireCode(t, err, codes.NotFound)
 	require.Len(t, e.historyOf(run), len(events), "calls on a closed workflow leave its history unchanged")
+}
+
+// cancelUnstartedWorkflow schedules an activity on a queue nobody polls, cancels it in a later
+// workflow task, and reports how the activity ended.
+func cancelUnstartedWorkflow(ctx workflow.Context, nobody string) (string, error) {
+	actCtx, cancel := workflow.WithCancel(ctx)
+	actCtx = workflow.WithActivityOptions(actCtx, workflow.ActivityOptions{
+		TaskQueue: nobody, StartToCloseTimeout: 10 * time.Second, WaitForCancellation: true,
+	})
+	f := workflow.ExecuteActivity(actCtx, "Never")
+	if err := workflow.Sleep(ctx, 100*time.Millisecond); err != nil {
+		return "", err
+	}
+	cancel()
+	err := f.Get(ctx, nil)
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) {
+		return "activity canceled", nil
+	}
+	return "", fmt.Errorf("want a cancelled activity, got %v", err)
+}
+
+func TestCancelActivityThatHasNotStarted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.startWorker(registry{workflows: []any{cancelUnstartedWorkflow}})
+	run := e.start(tq, client.StartWorkflowOptions{}, cancelUnstartedWorkflow, e.id("nobody-polls"))
+	var got string
+	require.NoError(t, run.Get(e.ctx(), &got))
+	require.Equal(t, "activity canceled", got)
+
+	events := e.historyOf(run)
+	requireWellFormed(t, events)
+	require.Empty(t, ofType(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED))
+	require.Empty(t, ofType(events, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED))
+	requested := indexOf(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED, 0)
+	canceled := indexOf(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED, 0)
+	require.NotEqual(t, -1, requested, "%v", eventTypes(events))
+	require.Greater(t, canceled, requested, "%v", eventTypes(events))
+	sched := ofType(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)[0].GetEventId()
+	require.Equal(t, sched, events[requested].GetActivityTaskCancelRequestedEventAttributes().GetScheduledEventId())
+	require.Equal(t, sched, events[canceled].GetActivityTaskCanceledEventAttributes().GetScheduledEventId())
+	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, events[len(events)-1].GetEventType())
 }

@@ -7,13 +7,16 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 )
 
 // pendingTask is what an asynchronously completed activity hands to the test.
@@ -175,4 +178,45 @@ func TestListWorkflowExecutions(t *testing.T) {
 		}
 	}
 	require.Equal(t, want, got, fmt.Sprintf("listing of %d workflows", len(want)))
+}
+
+func TestHistoryPagingAndCloseEventFilter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.startWorker(registry{workflows: []any{combineWorkflow}, activities: []any{&textActs{}}})
+	run := e.start(tq, client.StartWorkflowOptions{}, combineWorkflow, "paging")
+	require.NoError(t, run.Get(e.ctx(), nil))
+	all := e.historyOf(run)
+	require.Greater(t, len(all), 14, "enough events for several pages")
+
+	exec := &commonpb.WorkflowExecution{WorkflowId: run.GetID(), RunId: run.GetRunID()}
+	var paged []*historypb.HistoryEvent
+	var token []byte
+	pages := 0
+	for {
+		resp, err := e.raw.GetWorkflowExecutionHistory(e.ctx(), &workflowservice.GetWorkflowExecutionHistoryRequest{
+			Namespace: namespace, Execution: exec, MaximumPageSize: 7, NextPageToken: token,
+		})
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(resp.GetHistory().GetEvents()), 7, "a page holds at most MaximumPageSize events")
+		paged = append(paged, resp.GetHistory().GetEvents()...)
+		pages++
+		token = resp.GetNextPageToken()
+		if len(token) == 0 {
+			break
+		}
+		require.Less(t, pages, 100, "paging does not end")
+	}
+	require.GreaterOrEqual(t, pages, 3)
+	require.Equal(t, len(all), len(paged))
+	for i := range all {
+		require.True(t, proto.Equal(all[i], paged[i]), "event %d differs between the paged and the whole read", i+1)
+	}
+
+	resp, err := e.raw.GetWorkflowExecutionHistory(e.ctx(), &workflowservice.GetWorkflowExecutionHistoryRequest{
+		Namespace: namespace, Execution: exec, HistoryEventFilterType: enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+	})
+	require.NoError(t, err)
+	require.Len(t, resp.GetHistory().GetEvents(), 1, "the close-event filter returns only the close event")
+	require.True(t, proto.Equal(all[len(all)-1], resp.GetHistory().GetEvents()[0]))
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,6 +18,9 @@ func queryWorkflow(ctx workflow.Context) (string, error) {
 		return "", err
 	}
 	if err := workflow.SetQueryHandler(ctx, "echo", func(s string) (string, error) { return state + ":" + s, nil }); err != nil {
+		return "", err
+	}
+	if err := workflow.SetQueryHandler(ctx, "fail", func() (string, error) { return "", errors.New("this query always fails") }); err != nil {
 		return "", err
 	}
 	var how string
@@ -56,6 +60,10 @@ func TestQueries(t *testing.T) {
 	var qf *serviceerror.QueryFailed
 	require.ErrorAs(t, err, &qf, "an unknown query type fails with QueryFailed, got %v", err)
 	require.Contains(t, qf.Error(), "unknown queryType no-such-query")
+
+	_, err = query("fail")
+	require.ErrorAs(t, err, &qf, "a failing query handler fails the query with QueryFailed, got %v", err)
+	require.Contains(t, qf.Error(), "this query always fails")
 
 	require.NoError(t, e.c.SignalWorkflow(e.ctx(), run.GetID(), run.GetRunID(), "finish", "well"))
 	var result string

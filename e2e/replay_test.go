@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -95,4 +96,44 @@ func TestSideEffectAndVersionReplayedByFreshWorker(t *testing.T) {
 	require.Equal(t, "SideEffect", markers[1].GetMarkerRecordedEventAttributes().GetMarkerName())
 	require.Empty(t, ofType(events, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED), "replay must not fail (nondeterminism)")
 	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, events[len(events)-1].GetEventType())
+}
+
+// localWorkflow runs a local activity and a MutableSideEffect, both recorded as markers.
+func localWorkflow(ctx workflow.Context, s string) (string, error) {
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	acts := &textActs{}
+	var up string
+	if err := workflow.ExecuteLocalActivity(ctx, acts.Upper, s).Get(ctx, &up); err != nil {
+		return "", err
+	}
+	var n int
+	eq := func(a, b any) bool { return a.(int) == b.(int) }
+	if err := workflow.MutableSideEffect(ctx, "n", func(workflow.Context) any { return len(up) }, eq).Get(&n); err != nil {
+		return "", err
+	}
+	// A timer makes a second workflow task, which replays the markers when the cache is cold.
+	if err := workflow.Sleep(ctx, 10*time.Millisecond); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s/%d", up, n), nil
+}
+
+func TestLocalActivityAndMutableSideEffect(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.startWorker(registry{workflows: []any{localWorkflow}})
+	run := e.start(tq, client.StartWorkflowOptions{}, localWorkflow, "local")
+	var got string
+	require.NoError(t, run.Get(e.ctx(), &got))
+	require.Equal(t, "LOCAL/5", got)
+
+	events := e.historyOf(run)
+	requireWellFormed(t, events)
+	var names []string
+	for _, ev := range ofType(events, enumspb.EVENT_TYPE_MARKER_RECORDED) {
+		names = append(names, ev.GetMarkerRecordedEventAttributes().GetMarkerName())
+	}
+	require.Equal(t, []string{"LocalActivity", "MutableSideEffect"}, names)
+	require.Empty(t, ofType(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), "a local activity is not a server activity")
+	require.Empty(t, ofType(events, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED))
 }

@@ -6,9 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -116,4 +118,29 @@ func decodeString(t testing.TB, p *commonpb.Payloads) string {
 	var s string
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(p, &s))
 	return s
+}
+
+func TestSignalRequestIDDeduplicates(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	wfID, runID := e.startRaw(e.id("tq"), 0)
+	signal := func(requestID, input string) {
+		t.Helper()
+		_, err := e.raw.SignalWorkflowExecution(e.ctx(), &workflowservice.SignalWorkflowExecutionRequest{
+			Namespace: namespace, WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: wfID, RunId: runID},
+			SignalName: "sig", Input: payloadOf(t, input), RequestId: requestID, Identity: "e2e",
+		})
+		require.NoError(t, err)
+	}
+	// The SDK retries a signal with the same request ID: it must be recorded once.
+	id := uuid.NewString()
+	signal(id, "once")
+	signal(id, "once")
+	signal(uuid.NewString(), "twice")
+
+	var got []string
+	for _, ev := range ofType(e.history(wfID, runID), enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) {
+		got = append(got, decodeString(t, ev.GetWorkflowExecutionSignaledEventAttributes().GetInput()))
+	}
+	require.Equal(t, []string{"once", "twice"}, got)
 }
