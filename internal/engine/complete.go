@@ -132,6 +132,17 @@ func (t *txn) applyCommand(cmd *commandpb.Command, wtcID int64) (bool, error) {
 		return false, t.startTimer(cmd.GetStartTimerCommandAttributes(), wtcID)
 	case enumspb.COMMAND_TYPE_CANCEL_TIMER:
 		return false, t.cancelTimer(cmd.GetCancelTimerCommandAttributes(), wtcID)
+	case enumspb.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+		return false, t.startChildCommand(cmd.GetStartChildWorkflowExecutionCommandAttributes(), wtcID)
+	case enumspb.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+		return false, t.signalExternalCommand(cmd.GetSignalExternalWorkflowExecutionCommandAttributes(), wtcID)
+	case enumspb.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+		return false, t.cancelExternalCommand(cmd.GetRequestCancelExternalWorkflowExecutionCommandAttributes(), wtcID)
+	case enumspb.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+		if len(ms.Buffered) > 0 {
+			return true, nil // refused by the caller: UnhandledCommand
+		}
+		return true, t.continueAsNew(cmd.GetContinueAsNewWorkflowExecutionCommandAttributes(), wtcID)
 	case enumspb.COMMAND_TYPE_RECORD_MARKER:
 		a := cmd.GetRecordMarkerCommandAttributes()
 		if a == nil || a.GetMarkerName() == "" {

@@ -57,6 +57,8 @@ type Engine struct {
 	history *pubsub
 	queries *queryRegistry
 	metrics metrics
+
+	internalWake chan struct{}
 	ns      *namespaceCache
 }
 
@@ -103,6 +105,7 @@ func New(cfg Config) *Engine {
 		queries:  newQueryRegistry(),
 	}
 	e.locks.m = map[string]*lockEntry{}
+	e.internalWake = make(chan struct{}, 1)
 	e.ns = newNamespaceCache(cfg.Store)
 	return e
 }
@@ -115,12 +118,22 @@ const maxBatch = 128
 // never a request's: one client giving up must not roll back another's transition.
 func (e *Engine) Run(ctx context.Context) error {
 	defer e.stopOnce.Do(func() { close(e.stopped) })
+	internalDone := make(chan struct{})
+	go func() { defer close(internalDone); e.runInternal(ctx) }()
 	for {
 		var first *commitReq
 		select {
 		case <-ctx.Done():
-			e.drain()
-			return nil
+			// Keep committing until the outbox loop has stopped: its in-flight transitions need us.
+			for {
+				select {
+				case r := <-e.commitCh:
+					e.commitBatch([]*commitReq{r})
+				case <-internalDone:
+					e.drain()
+					return nil
+				}
+			}
 		case first = <-e.commitCh:
 		}
 		batch := []*commitReq{first}
@@ -182,7 +195,17 @@ func (e *Engine) commit(t *store.Transition) error {
 	}
 	// Wait for the outcome whatever the caller's context says: the commit may land, and the cache
 	// must know either way.
-	return <-r.done
+	select {
+	case err := <-r.done:
+		return err
+	case <-e.stopped:
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return unavailable(errStopped) // the committer is gone: this transition never committed
+		}
+	}
 }
 
 // lockTable serialises transitions of one workflow ID inside this node, so a busy execution
@@ -253,7 +276,8 @@ func (e *Engine) load(ctx context.Context, k execKey) (*mutableState, int64, err
 	rec, err := e.store.GetExecution(ctx, k.namespace, k.workflowID, k.runID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, 0, notFound("workflow execution not found: workflow ID %q, run ID %q", k.workflowID, k.runID)
+			return nil, 0, &Error{Code: CodeNotFound, cause: errExecutionGone,
+				Message: fmt.Sprintf("workflow execution not found: workflow ID %q, run ID %q", k.workflowID, k.runID)}
 		}
 		return nil, 0, unavailable(fmt.Errorf("load execution: %w", err))
 	}
@@ -308,6 +332,9 @@ func (e *Engine) updateLocked(ctx context.Context, k execKey, fn func(t *txn) er
 	}
 }
 
+// errExecutionGone is the cause of the NotFound for a run that does not exist (or was deleted).
+var errExecutionGone = errors.New("execution not found")
+
 // errNoChange lets a transition function decide that nothing needs writing.
 var errNoChange = errors.New("no change")
 
@@ -323,10 +350,20 @@ func (e *Engine) commitTxn(t *txn) error {
 		}
 		return unavailable(err)
 	}
+	e.committed(t, st)
+	return nil
+}
+
+// committed runs a committed transition's after-commit work: cache, hand-offs, wake-ups.
+func (e *Engine) committed(t *txn, st *store.Transition) {
 	e.metrics.transitions.Add(1)
 	ms := t.ms
 	e.putCache(execKey{ms.Namespace, ms.WorkflowID, ms.RunID}, &cachedState{ms: ms, version: st.Execution.Version})
 	for _, task := range st.NewTasks {
+		if task.Kind == store.TaskInternal {
+			e.wakeInternal()
+			continue
+		}
 		e.cfg.OnTask(task)
 	}
 	for _, tm := range st.NewTimers {
@@ -338,5 +375,7 @@ func (e *Engine) commitTxn(t *txn) error {
 	for _, f := range t.after {
 		f()
 	}
-	return nil
+	for i, l := range t.linked {
+		e.committed(l, st.Linked[i])
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	historypb "go.temporal.io/api/history/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -43,13 +44,17 @@ type SignalArgs struct {
 // StartWorkflow starts a run (StartWorkflowExecution, and SignalWithStart when sig is set and no run
 // is open). It is idempotent by request ID and applies the workflow-ID reuse and conflict policies.
 func (e *Engine) StartWorkflow(ctx context.Context, req *workflowservice.StartWorkflowExecutionRequest, sig *SignalArgs) (StartResult, error) {
+	return e.startWorkflow(ctx, req, sig, nil)
+}
+
+func (e *Engine) startWorkflow(ctx context.Context, req *workflowservice.StartWorkflowExecutionRequest, sig *SignalArgs, parent *parentInfo) (StartResult, error) {
 	if _, err := e.ns.get(ctx, req.GetNamespace()); err != nil {
 		return StartResult{}, err
 	}
 	unlock := e.locks.lock(lockKey(req.GetNamespace(), req.GetWorkflowId()))
 	defer unlock()
 	for try := 0; ; try++ {
-		res, err := e.startLocked(ctx, req, sig)
+		res, err := e.startLocked(ctx, req, sig, parent)
 		if (errors.Is(err, store.ErrAlreadyExists) || errors.Is(err, store.ErrConflict)) && try < maxConflictRetries {
 			continue // another node moved the current pointer; decide again on fresh state
 		}
@@ -57,7 +62,7 @@ func (e *Engine) StartWorkflow(ctx context.Context, req *workflowservice.StartWo
 	}
 }
 
-func (e *Engine) startLocked(ctx context.Context, req *workflowservice.StartWorkflowExecutionRequest, sig *SignalArgs) (StartResult, error) {
+func (e *Engine) startLocked(ctx context.Context, req *workflowservice.StartWorkflowExecutionRequest, sig *SignalArgs, parent *parentInfo) (StartResult, error) {
 	ns, wid := req.GetNamespace(), req.GetWorkflowId()
 	cur, err := e.store.GetCurrent(ctx, ns, wid)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -116,22 +121,89 @@ func (e *Engine) startLocked(ctx context.Context, req *workflowservice.StartWork
 		}
 	}
 
-	runID := uuid.NewString()
-	ms := newRunState(req, runID, e.clock.Now().UTC())
-	t := e.newTxn(ms, 0)
-	ms.StartTime, ms.ExecutionTime = t.now, t.now
-	if d := req.GetWorkflowStartDelay().AsDuration(); d > 0 {
-		ms.ExecutionTime = t.now.Add(d)
+	spec := specFromStart(req)
+	spec.RunID = uuid.NewString()
+	spec.FirstRunID = spec.RunID
+	spec.Signal = sig
+	if parent != nil {
+		spec.Parent = parent
 	}
-	t.appendEvent(startedEvent(req, ms, t))
-	if sig != nil {
+	t := e.newRunTxn(spec, expectedRun)
+	if err := e.commitTxn(t); err != nil {
+		return StartResult{}, err
+	}
+	return StartResult{RunID: spec.RunID, Started: true}, nil
+}
+
+// parentInfo links a child run to the parent that started it.
+type parentInfo struct {
+	Namespace   string `json:"ns"`
+	WorkflowID  string `json:"wid"`
+	RunID       string `json:"rid"`
+	InitiatedID int64  `json:"initiated"`
+	RootWID     string `json:"rootWid"`
+	RootRunID   string `json:"rootRid"`
+}
+
+// runSpec is everything a new run is made from: a start request, a continue-as-new command, a
+// retry or cron run, or a child workflow.
+type runSpec struct {
+	Namespace, WorkflowID, RunID, FirstRunID string
+	WorkflowType                             *commonpb.WorkflowType
+	TaskQueue                                string
+	Input                                    *commonpb.Payloads
+	Header                                   *commonpb.Header
+	Memo                                     *commonpb.Memo
+	SearchAttributes                         *commonpb.SearchAttributes
+	RetryPolicy                              *commonpb.RetryPolicy
+	CronSchedule                             string
+	ExecutionTimeout, RunTimeout, TaskTimeout time.Duration
+	// ExecutionExpiration carries the execution timeout's deadline across runs of one chain.
+	ExecutionExpiration time.Time
+	StartDelay          time.Duration
+	Identity, RequestID string
+	Attempt             int32
+	ContinuedFrom       string
+	Initiator           enumspb.ContinueAsNewInitiator
+	ContinuedFailure    *failurepb.Failure
+	LastCompletion      *commonpb.Payloads
+	Parent              *parentInfo
+	Signal              *SignalArgs
+}
+
+func specFromStart(req *workflowservice.StartWorkflowExecutionRequest) runSpec {
+	return runSpec{
+		Namespace: req.GetNamespace(), WorkflowID: req.GetWorkflowId(), WorkflowType: req.GetWorkflowType(),
+		TaskQueue: req.GetTaskQueue().GetName(), Input: req.GetInput(), Header: req.GetHeader(), Memo: req.GetMemo(),
+		SearchAttributes: req.GetSearchAttributes(), RetryPolicy: req.GetRetryPolicy(), CronSchedule: req.GetCronSchedule(),
+		ExecutionTimeout: req.GetWorkflowExecutionTimeout().AsDuration(), RunTimeout: req.GetWorkflowRunTimeout().AsDuration(),
+		TaskTimeout: req.GetWorkflowTaskTimeout().AsDuration(), StartDelay: req.GetWorkflowStartDelay().AsDuration(),
+		Identity: req.GetIdentity(), RequestID: req.GetRequestId(), Attempt: 1,
+	}
+}
+
+// newRunTxn builds the transition that creates a run: WorkflowExecutionStarted, an optional
+// signal, the first workflow task (or the start-delay timer), the run's timeout timers and the
+// current-run pointer move (from expectedRun, "" for a brand-new workflow ID).
+func (e *Engine) newRunTxn(spec runSpec, expectedRun string) *txn {
+	now := e.clock.Now().UTC()
+	ms := newRunState(spec)
+	t := e.newTxn(ms, 0)
+	t.now = now
+	ms.StartTime, ms.ExecutionTime = now, now.Add(spec.StartDelay)
+	if ms.ExecutionTimeout > 0 && spec.ExecutionExpiration.IsZero() {
+		spec.ExecutionExpiration = ms.ExecutionTime.Add(ms.ExecutionTimeout)
+	}
+	ms.ExecutionExpiration = spec.ExecutionExpiration
+	t.appendEvent(startedEvent(spec, ms))
+	if sig := spec.Signal; sig != nil {
 		t.appendEvent(signaledEvent(sig))
 		ms.SignalCount++
 		if sig.RequestID != "" {
 			ms.SignalRequestIDs = map[string]bool{sig.RequestID: true}
 		}
 	}
-	if d := req.GetWorkflowStartDelay().AsDuration(); d > 0 {
+	if spec.StartDelay > 0 {
 		t.addTimer(timerStartDelay, ms.ExecutionTime, 0, 0, "")
 	} else {
 		t.scheduleWFT(1)
@@ -139,28 +211,24 @@ func (e *Engine) startLocked(ctx context.Context, req *workflowservice.StartWork
 	if ms.RunTimeout > 0 {
 		t.addTimer(timerWorkflowRun, ms.ExecutionTime.Add(ms.RunTimeout), 0, 0, "")
 	}
-	if ms.ExecutionTimeout > 0 {
-		t.addTimer(timerWorkflowExecution, ms.ExecutionTime.Add(ms.ExecutionTimeout), 0, 0, "")
+	if !ms.ExecutionExpiration.IsZero() {
+		t.addTimer(timerWorkflowExecution, ms.ExecutionExpiration, 0, 0, "")
 	}
 	t.current = &store.CurrentUpdate{ExpectedRunID: expectedRun, Current: store.Current{
-		Namespace: ns, WorkflowID: wid, RunID: runID, Status: ms.Status, StartRequestID: ms.StartRequestID, StartTime: ms.StartTime,
+		Namespace: ms.Namespace, WorkflowID: ms.WorkflowID, RunID: ms.RunID, Status: ms.Status, StartRequestID: ms.StartRequestID, StartTime: ms.StartTime,
 	}}
-	if err := e.commitTxn(t); err != nil {
-		return StartResult{}, err
-	}
-	return StartResult{RunID: runID, Started: true}, nil
+	return t
 }
 
-func newRunState(req *workflowservice.StartWorkflowExecutionRequest, runID string, now time.Time) *mutableState {
-	wft := req.GetWorkflowTaskTimeout().AsDuration()
+func newRunState(spec runSpec) *mutableState {
+	wft := spec.TaskTimeout
 	if wft <= 0 {
 		wft = DefaultWorkflowTaskTimeout
 	}
 	if wft > maxWorkflowTaskTimeout {
 		wft = maxWorkflowTaskTimeout
 	}
-	run := req.GetWorkflowRunTimeout().AsDuration()
-	exec := req.GetWorkflowExecutionTimeout().AsDuration()
+	run, exec := spec.RunTimeout, spec.ExecutionTimeout
 	if run <= 0 || (exec > 0 && run > exec) {
 		run = exec
 	}
@@ -168,53 +236,76 @@ func newRunState(req *workflowservice.StartWorkflowExecutionRequest, runID strin
 		wft = run
 	}
 	ms := &mutableState{
-		Namespace:           req.GetNamespace(),
-		WorkflowID:          req.GetWorkflowId(),
-		RunID:               runID,
-		FirstRunID:          runID,
-		WorkflowType:        req.GetWorkflowType().GetName(),
-		TaskQueue:           req.GetTaskQueue().GetName(),
+		Namespace:           spec.Namespace,
+		WorkflowID:          spec.WorkflowID,
+		RunID:               spec.RunID,
+		FirstRunID:          spec.FirstRunID,
+		WorkflowType:        spec.WorkflowType.GetName(),
+		TaskQueue:           spec.TaskQueue,
 		WorkflowTaskTimeout: wft,
 		RunTimeout:          run,
 		ExecutionTimeout:    exec,
 		Status:              int32(enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING),
-		StartRequestID:      req.GetRequestId(),
-		Attempt:             1,
+		StartRequestID:      spec.RequestID,
+		Attempt:             spec.Attempt,
 		NextEventID:         1,
+		Parent:              spec.Parent,
+		CronSchedule:        spec.CronSchedule,
 	}
-	if req.GetMemo() != nil {
-		ms.Memo, _ = proto.Marshal(req.GetMemo())
+	if ms.Attempt < 1 {
+		ms.Attempt = 1
 	}
-	if req.GetSearchAttributes() != nil {
-		ms.SearchAttributes, _ = proto.Marshal(req.GetSearchAttributes())
+	if spec.Memo != nil {
+		ms.Memo, _ = proto.Marshal(spec.Memo)
+	}
+	if spec.SearchAttributes != nil {
+		ms.SearchAttributes, _ = proto.Marshal(spec.SearchAttributes)
+	}
+	if spec.RetryPolicy != nil {
+		ms.RetryPolicy, _ = proto.Marshal(spec.RetryPolicy)
+	}
+	if spec.Header != nil {
+		ms.Header, _ = proto.Marshal(spec.Header)
 	}
 	return ms
 }
 
-func startedEvent(req *workflowservice.StartWorkflowExecutionRequest, ms *mutableState, t *txn) *historypb.HistoryEvent {
+func startedEvent(spec runSpec, ms *mutableState) *historypb.HistoryEvent {
 	attrs := &historypb.WorkflowExecutionStartedEventAttributes{
-		WorkflowType:             req.GetWorkflowType(),
+		WorkflowType:             spec.WorkflowType,
 		TaskQueue:                &taskqueuepb.TaskQueue{Name: ms.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
-		Input:                    req.GetInput(),
+		Input:                    spec.Input,
 		WorkflowExecutionTimeout: durationpb.New(ms.ExecutionTimeout),
 		WorkflowRunTimeout:       durationpb.New(ms.RunTimeout),
 		WorkflowTaskTimeout:      durationpb.New(ms.WorkflowTaskTimeout),
+		ContinuedExecutionRunId:  spec.ContinuedFrom,
+		Initiator:                spec.Initiator,
+		ContinuedFailure:         spec.ContinuedFailure,
+		LastCompletionResult:     spec.LastCompletion,
 		OriginalExecutionRunId:   ms.RunID,
-		Identity:                 req.GetIdentity(),
+		Identity:                 spec.Identity,
 		FirstExecutionRunId:      ms.FirstRunID,
-		RetryPolicy:              req.GetRetryPolicy(),
+		RetryPolicy:              spec.RetryPolicy,
 		Attempt:                  ms.Attempt,
-		CronSchedule:             req.GetCronSchedule(),
-		Memo:                     req.GetMemo(),
-		SearchAttributes:         req.GetSearchAttributes(),
-		Header:                   req.GetHeader(),
+		CronSchedule:             spec.CronSchedule,
+		Memo:                     spec.Memo,
+		SearchAttributes:         spec.SearchAttributes,
+		Header:                   spec.Header,
 		WorkflowId:               ms.WorkflowID,
 	}
-	if d := req.GetWorkflowStartDelay(); d != nil && d.AsDuration() > 0 {
-		attrs.FirstWorkflowTaskBackoff = d
+	if spec.StartDelay > 0 {
+		attrs.FirstWorkflowTaskBackoff = durationpb.New(spec.StartDelay)
 	}
-	if ms.ExecutionTimeout > 0 {
-		attrs.WorkflowExecutionExpirationTime = timestamppb.New(ms.ExecutionTime.Add(ms.ExecutionTimeout))
+	if !ms.ExecutionExpiration.IsZero() {
+		attrs.WorkflowExecutionExpirationTime = timestamppb.New(ms.ExecutionExpiration)
+	}
+	if p := spec.Parent; p != nil {
+		attrs.ParentWorkflowNamespace = p.Namespace
+		attrs.ParentWorkflowExecution = &commonpb.WorkflowExecution{WorkflowId: p.WorkflowID, RunId: p.RunID}
+		attrs.ParentInitiatedEventId = p.InitiatedID
+		attrs.RootWorkflowExecution = &commonpb.WorkflowExecution{WorkflowId: p.RootWID, RunId: p.RootRunID}
+	} else {
+		attrs.RootWorkflowExecution = &commonpb.WorkflowExecution{WorkflowId: ms.WorkflowID, RunId: ms.FirstRunID}
 	}
 	return &historypb.HistoryEvent{
 		EventType:  enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,

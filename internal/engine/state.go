@@ -34,6 +34,17 @@ type mutableState struct {
 	StartRequestID string    `json:"startReq,omitempty"`
 	Attempt        int32     `json:"attempt"`
 
+	ExecutionExpiration time.Time   `json:"expires,omitempty"`
+	Parent              *parentInfo `json:"parent,omitempty"`
+	CronSchedule        string      `json:"cron,omitempty"`
+	// RetryPolicy and Header are the serialized workflow retry policy and start header.
+	RetryPolicy []byte `json:"retry,omitempty"`
+	Header      []byte `json:"header,omitempty"`
+
+	Children map[int64]*childInfo `json:"children,omitempty"`
+	// External holds pending signal-external and cancel-external requests by initiated event ID.
+	External map[int64]*externalInfo `json:"external,omitempty"`
+
 	// Memo and SearchAttributes are serialized commonpb.Memo / commonpb.SearchAttributes.
 	Memo             []byte `json:"memo,omitempty"`
 	SearchAttributes []byte `json:"sa,omitempty"`
@@ -155,4 +166,28 @@ func (ms *mutableState) activityByID(id string) *activityInfo {
 		}
 	}
 	return nil
+}
+
+// childInfo is one child workflow the run started.
+type childInfo struct {
+	InitiatedID    int64  `json:"initiated"`
+	StartedEventID int64  `json:"started,omitempty"`
+	Namespace      string `json:"ns"`
+	WorkflowID     string `json:"wid"`
+	RunID          string `json:"rid,omitempty"`
+	WorkflowType   string `json:"type"`
+	// Attrs is the serialized StartChildWorkflowExecutionInitiatedEventAttributes.
+	Attrs             []byte `json:"attrs"`
+	ParentClosePolicy int32  `json:"pcp"`
+}
+
+// externalInfo is a pending signal or cancel request to another workflow.
+type externalInfo struct {
+	Cancel     bool   `json:"cancel,omitempty"`
+	Namespace  string `json:"ns"`
+	WorkflowID string `json:"wid"`
+	RunID      string `json:"rid,omitempty"`
+	Control    string `json:"control,omitempty"`
+	// Attrs is the serialized Initiated event attributes.
+	Attrs []byte `json:"attrs"`
 }

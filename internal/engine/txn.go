@@ -48,6 +48,8 @@ type txn struct {
 	// wftNeeded asks for a workflow task to be scheduled at the end of the transition.
 	wftNeeded bool
 	after     []func()
+	// linked transitions commit atomically with this one (the next run of a continue-as-new).
+	linked []*txn
 }
 
 func (e *Engine) newTxn(ms *mutableState, version int64) *txn {
@@ -101,8 +103,13 @@ func (t *txn) flushBuffered() error {
 		}
 		fixStartedID(ev, lastStarted)
 		t.appendEvent(ev)
-		if ev.EventType == enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED {
+		switch ev.EventType {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
 			lastStarted = ev.EventId
+		case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
+			if ci := t.ms.Children[ev.GetChildWorkflowExecutionStartedEventAttributes().GetInitiatedEventId()]; ci != nil {
+				ci.StartedEventID = ev.EventId
+			}
 		}
 	}
 	t.ms.Buffered = nil
@@ -207,7 +214,16 @@ func (t *txn) build() (*store.Transition, error) {
 	if err != nil {
 		return nil, err
 	}
+	var linked []*store.Transition
+	for _, l := range t.linked {
+		lt, err := l.build()
+		if err != nil {
+			return nil, err
+		}
+		linked = append(linked, lt)
+	}
 	return &store.Transition{
+		Linked:          linked,
 		ExpectedVersion: t.version,
 		Execution: store.Execution{
 			Namespace:        ms.Namespace,
@@ -253,4 +269,5 @@ func (t *txn) closeRun(status enumspb.WorkflowExecutionStatus, closeEventID int6
 		Namespace: ms.Namespace, WorkflowID: ms.WorkflowID, RunID: ms.RunID, Status: ms.Status,
 		StartRequestID: ms.StartRequestID, StartTime: ms.StartTime,
 	}}
+	t.onClose(status)
 }
