@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// replayProbe records, per workflow ID, what the side-effect function produced and whether the
+// replayProbe records, per run ID (unique across -count repeats, unlike workflow IDs), what the side-effect function produced and whether the
 // second version of the workflow ran from a replay. Workflow code writes to it only for the test's
 // eyes; nothing it records feeds back into the workflow.
 var replayProbe = struct {
@@ -22,11 +22,11 @@ var replayProbe = struct {
 	v2Replayed  map[string]bool
 }{sideEffects: map[string][]string{}, v2Replayed: map[string]bool{}}
 
-func recordSideEffect(wfID string) string {
+func recordSideEffect(runID string) string {
 	v := uuid.NewString()
 	replayProbe.Lock()
 	defer replayProbe.Unlock()
-	replayProbe.sideEffects[wfID] = append(replayProbe.sideEffects[wfID], v)
+	replayProbe.sideEffects[runID] = append(replayProbe.sideEffects[runID], v)
 	return v
 }
 
@@ -41,7 +41,7 @@ func versionedWorkflowV1(ctx workflow.Context) (string, error) {
 func versionedWorkflowV2(ctx workflow.Context) (string, error) {
 	if workflow.IsReplaying(ctx) {
 		replayProbe.Lock()
-		replayProbe.v2Replayed[workflow.GetInfo(ctx).WorkflowExecution.ID] = true
+		replayProbe.v2Replayed[workflow.GetInfo(ctx).WorkflowExecution.RunID] = true
 		replayProbe.Unlock()
 	}
 	return versionedBody(ctx, 2)
@@ -50,8 +50,8 @@ func versionedWorkflowV2(ctx workflow.Context) (string, error) {
 func versionedBody(ctx workflow.Context, maxVersion workflow.Version) (string, error) {
 	v := workflow.GetVersion(ctx, "change", workflow.DefaultVersion, maxVersion)
 	var value string
-	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
-	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return recordSideEffect(wfID) }).Get(&value); err != nil {
+	runID := workflow.GetInfo(ctx).WorkflowExecution.RunID
+	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return recordSideEffect(runID) }).Get(&value); err != nil {
 		return "", err
 	}
 	workflow.GetSignalChannel(ctx, "go").Receive(ctx, nil)
@@ -70,7 +70,7 @@ func TestSideEffectAndVersionReplayedByFreshWorker(t *testing.T) {
 	stop()
 
 	replayProbe.Lock()
-	first := append([]string(nil), replayProbe.sideEffects[run.GetID()]...)
+	first := append([]string(nil), replayProbe.sideEffects[run.GetRunID()]...)
 	replayProbe.Unlock()
 	require.Len(t, first, 1, "the side effect ran once on the first worker")
 
@@ -84,8 +84,8 @@ func TestSideEffectAndVersionReplayedByFreshWorker(t *testing.T) {
 	require.Equal(t, "version 1, side effect "+first[0], got)
 
 	replayProbe.Lock()
-	require.Equal(t, first, replayProbe.sideEffects[run.GetID()], "replay must read the side effect from its marker, not run it again")
-	require.True(t, replayProbe.v2Replayed[run.GetID()], "the second worker replayed the history from the start")
+	require.Equal(t, first, replayProbe.sideEffects[run.GetRunID()], "replay must read the side effect from its marker, not run it again")
+	require.True(t, replayProbe.v2Replayed[run.GetRunID()], "the second worker replayed the history from the start")
 	replayProbe.Unlock()
 
 	events := e.historyOf(run)
