@@ -255,7 +255,7 @@ func TestTerminatedConnections(t *testing.T) {
 }
 
 // mustCommit applies ts and requires every transition to commit.
-func mustCommit(t *testing.T, s *Store, ts ...*store.Transition) {
+func mustCommit(t testing.TB, s *Store, ts ...*store.Transition) {
 	t.Helper()
 	errs, err := s.Apply(t.Context(), ts)
 	require.NoError(t, err)
