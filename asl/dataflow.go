@@ -353,6 +353,9 @@ func payloadSize(v any, limit int) int {
 			n += 4
 		case bool:
 			n += 5
+			if t {
+				n--
+			}
 		case jsonv.Number:
 			n += len(t)
 		case string:
