@@ -245,6 +245,7 @@ func (a *applier) queueWrites(i int, t *store.Transition, ids *newIDs, queue que
 
 // validate refuses, before anything is sent, a transition the database would store wrongly: one
 // bad transition fails alone, like a conflict, and never the group.
+// Linked transitions are checked too: any fault in one fails the transition that carries it.
 func validate(i int, t *store.Transition) error {
 	if t == nil {
 		return fmt.Errorf("apply transition %d: nil transition", i)
@@ -252,6 +253,11 @@ func validate(i int, t *store.Transition) error {
 	if e := &t.Execution; e.Namespace == "" || e.WorkflowID == "" || e.RunID == "" {
 		return fmt.Errorf("apply transition %d: execution key incomplete (namespace %q, workflow %q, run %q)",
 			i, e.Namespace, e.WorkflowID, e.RunID)
+	}
+	for _, l := range t.Linked {
+		if err := validate(i, l); err != nil {
+			return fmt.Errorf("%w (in a linked transition)", err)
+		}
 	}
 	return nil
 }

@@ -18,8 +18,10 @@
 // Raising instead of returning a count is what lets the pipeline run blind: when a guard fails,
 // the server skips the rest of the pipeline, Apply records that transition's error at its index,
 // and sends the next pipeline, which rolls back to the savepoint and carries on with the
-// transitions after it. Each transition writes its rows with one statement per table (events,
-// tasks and timers as arrays through unnest), so its cost is statements, not round trips.
+// transitions after it. Linked transitions (a run that continues as new and the run it starts)
+// are written inside their carrier's savepoint, so they commit or fail with it. Each transition
+// writes its rows with one statement per table (events, tasks and timers as arrays through
+// unnest), so its cost is statements, not round trips.
 //
 // Round trips: one per Apply, whatever the number of transitions, plus one per transition that
 // fails on its own. A new connection first prepares every statement (one round trip each, once),

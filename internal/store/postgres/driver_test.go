@@ -334,4 +334,15 @@ func TestApplyRefusesIncompleteTransition(t *testing.T) {
 	errs, err = s.Apply(t.Context(), []*store.Transition{bad})
 	require.NoError(t, err)
 	require.Error(t, errs[0])
+
+	// A fault in a linked transition fails the transition that carries it, and only that one.
+	carrier := startTransition(execution("wf-carrier"))
+	carrier.Linked = []*store.Transition{startTransition(execution("wf-linked")), nil}
+	other := startTransition(execution("wf-other"))
+	errs, err = s.Apply(t.Context(), []*store.Transition{carrier, other})
+	require.NoError(t, err)
+	require.ErrorContains(t, errs[0], "nil transition (in a linked transition)")
+	require.NoError(t, errs[1])
+	_, err = s.GetExecution(t.Context(), "ns", "wf-carrier", carrier.Execution.RunID)
+	require.ErrorIs(t, err, store.ErrNotFound)
 }
