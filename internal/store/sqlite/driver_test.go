@@ -176,6 +176,11 @@ func TestConnectionSettings(t *testing.T) {
 	require.NoError(t, s.w.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout))
 	require.Equal(t, int(busyTimeout.Milliseconds()), timeout)
 	require.Equal(t, 1, s.w.Stats().MaxOpenConnections)
+	var tempStore, cacheSize int
+	require.NoError(t, s.w.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&tempStore))
+	require.Equal(t, 2, tempStore, "temp_store=MEMORY")
+	require.NoError(t, s.w.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cacheSize))
+	require.Equal(t, -32768, cacheSize)
 
 	// The read pool cannot write.
 	_, err = s.r.ExecContext(ctx, "INSERT INTO namespaces (name, id, created_at, data) VALUES ('x', 'x', 0, x'')")
