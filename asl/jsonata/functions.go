@@ -329,10 +329,17 @@ func standardFunctions() []*builtin {
 			if c.ev.opts.Random == nil {
 				return nil, &Error{Code: "D3151", Token: "shuffle"}
 			}
-			out := append([]any(nil), x.items...)
-			for i := len(out) - 1; i > 0; i-- {
+			// the inside-out Fisher-Yates shuffle, as jsonata-js does it
+			out := make([]any, len(x.items))
+			for i, v := range x.items {
 				j := int(math.Floor(c.ev.opts.Random() * float64(i+1)))
-				out[i], out[j] = out[j], out[i]
+				if j < 0 || j > i {
+					j = i
+				}
+				if i != j {
+					out[i] = out[j]
+				}
+				out[j] = v
 			}
 			return newArray(out), nil
 		}),

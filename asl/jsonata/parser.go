@@ -6,9 +6,8 @@ package jsonata
 
 type parser struct {
 	lex  lexer
-	cur  token
-	prev token
-	src  string
+	cur token
+	src string
 }
 
 // parse parses src into a processed AST.
@@ -85,7 +84,6 @@ func (p *parser) advance(id string, infix bool) {
 	if t.kind == tokOperator && (t.value == "!" || t.value == "~") {
 		p.fail("S0204", t.pos, t.value, "")
 	}
-	p.prev = p.cur
 	p.cur = t
 }
 
@@ -183,7 +181,7 @@ func (p *parser) nud(t token) *node {
 		return n
 	}
 	e := syntaxErr("S0211", t.pos, t.value, "")
-	if (t.value == ":" || t.value == "?") && p.prev.kind == tokOperator && p.prev.value == "?" && p.prev.pos == t.pos-1 {
+	if (t.value == ":" || t.value == "?") && t.pos >= 2 && p.src[t.pos-2] == '?' {
 		// ?: and ?? are JSONata 2.1 operators; Step Functions runs 2.0.6, which rejects them.
 		e.info = &errInfo{message: "The symbol \"" + t.value + "\" cannot be used as a unary operator: ?" + t.value +
 			" is a JSONata 2.1 operator, and Step Functions runs JSONata 2.0.6, which does not have it"}

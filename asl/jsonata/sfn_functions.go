@@ -72,15 +72,12 @@ func stepFunctionsFunctions() []*builtin {
 			}
 			return out, nil
 		}),
-		def("hash", "<s-s?:s>", 2, 2, func(c *call, a []any) (any, *Error) {
+		def("hash", "<s-s:s>", 2, 2, func(c *call, a []any) (any, *Error) {
 			s, ok := str(a[0])
 			if !ok {
 				return Undefined, nil
 			}
-			alg, ok := str(a[1])
-			if !ok {
-				alg = "SHA-256"
-			}
+			alg, _ := str(a[1])
 			var h hash.Hash
 			switch alg {
 			case "MD5":
