@@ -35,6 +35,9 @@ type Config struct {
 	OnTimer func(time.Time)
 	// OnQuery is called when a query waits for a poller of the queue.
 	OnQuery func(store.TaskQueueKey)
+	// OnHistory is called after commit with every run whose history grew, so that the other nodes
+	// sharing the store can wake their history long polls of it ([Engine.HistoryChanged]).
+	OnHistory func(runID string)
 	// CacheSize bounds the number of cached mutable states (default 10,000).
 	CacheSize int
 }
@@ -59,7 +62,7 @@ type Engine struct {
 	metrics metrics
 
 	internalWake chan struct{}
-	ns      *namespaceCache
+	ns           *namespaceCache
 }
 
 type execKey struct {
@@ -92,6 +95,9 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.OnTimer == nil {
 		cfg.OnTimer = func(time.Time) {}
+	}
+	if cfg.OnHistory == nil {
+		cfg.OnHistory = func(string) {}
 	}
 	e := &Engine{
 		cfg:      cfg,
@@ -335,6 +341,10 @@ func (e *Engine) updateLocked(ctx context.Context, k execKey, fn func(t *txn) er
 // errExecutionGone is the cause of the NotFound for a run that does not exist (or was deleted).
 var errExecutionGone = errors.New("execution not found")
 
+// HistoryChanged wakes this node's history long polls of runID: another node appended to it. The
+// polls re-read the store, so a spurious call costs one read.
+func (e *Engine) HistoryChanged(runID string) { e.history.publish(runID) }
+
 // errNoChange lets a transition function decide that nothing needs writing.
 var errNoChange = errors.New("no change")
 
@@ -371,6 +381,7 @@ func (e *Engine) committed(t *txn, st *store.Transition) {
 	}
 	if len(st.Events) > 0 {
 		e.history.publish(ms.RunID)
+		e.cfg.OnHistory(ms.RunID)
 	}
 	for _, f := range t.after {
 		f()
