@@ -5,11 +5,15 @@
 // pollers and other nodes by the store). This package only makes that fast: a poller that waits is
 // handed a fresh row straight after its commit (no backlog read), and pollers are woken when a
 // queue may have work (a query arrived, another node signalled). A poller whose connection goes
-// away stops waiting at once, so no task is handed to a dead poller.
+// away stops waiting at once, so no task is handed to a dead poller. A poll rides out a backlog
+// read that fails (the database restarting) by reading again shortly, and Drain ends every poll
+// with an empty answer when the node shuts down, letting a claim in progress return its task.
 package matching
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -38,6 +42,10 @@ type Matcher struct {
 	cfg    Config
 	mu     sync.Mutex
 	queues map[store.TaskQueueKey]*queue
+	// draining is closed by Drain: the node is shutting down, so polls end with empty answers
+	// instead of waiting (or claiming anything more).
+	draining  chan struct{}
+	drainOnce sync.Once
 }
 
 type queue struct {
@@ -59,7 +67,7 @@ func New(cfg Config) *Matcher {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Matcher{cfg: cfg, queues: map[store.TaskQueueKey]*queue{}}
+	return &Matcher{cfg: cfg, queues: map[store.TaskQueueKey]*queue{}, draining: make(chan struct{})}
 }
 
 func (m *Matcher) q(key store.TaskQueueKey) *queue {
@@ -71,22 +79,30 @@ func (m *Matcher) q(key store.TaskQueueKey) *queue {
 	return q
 }
 
-// Offer hands a just-committed task row to a waiting poller of its queue, if there is one. Without
-// a waiter the row simply stays in the backlog.
-func (m *Matcher) Offer(t *store.Task) {
+// Offer hands a just-committed task row to a waiting poller of its queue, if there is one, and
+// reports whether it did. Without a waiter the row simply stays in the backlog.
+func (m *Matcher) Offer(t *store.Task) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	q := m.queues[t.TaskQueueKey]
 	if q == nil {
-		return
+		return false
 	}
 	for _, w := range q.waiters {
 		select {
 		case w.offer <- t:
-			return
+			return true
 		default: // this waiter already holds an offer
 		}
 	}
+	return false
+}
+
+// Drain ends every long poll of this node with an empty answer, now and for every later poll,
+// without claiming anything more: the node is shutting down. A poll already claiming a task
+// finishes its claim and returns the task, so nothing claimed is left unreturned.
+func (m *Matcher) Drain() {
+	m.drainOnce.Do(func() { close(m.draining) })
 }
 
 // Wake tells every poller waiting on the queue to look again (a query arrived, or another node
@@ -146,7 +162,13 @@ func (m *Matcher) Poll(ctx context.Context, key store.TaskQueueKey, identity str
 
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	var retry <-chan time.Time
 	for {
+		select {
+		case <-m.draining:
+			return nil, nil
+		default:
+		}
 		if extra != nil {
 			if res, err := extra(ctx); res != nil || err != nil {
 				return res, err
@@ -162,6 +184,14 @@ func (m *Matcher) Poll(ctx context.Context, key store.TaskQueueKey, identity str
 		default:
 		}
 		res, err := m.backlog(ctx, key, start)
+		retry = nil
+		if errors.Is(err, errBacklogRead) {
+			// The store cannot be read right now (a database restart, a dropped connection):
+			// keep the poll open and look again shortly, so workers ride out the outage.
+			m.cfg.Logger.Debug("backlog read failed; retrying", "queue", key.Name, "error", err)
+			retry = time.After(backlogRetry)
+			err = nil
+		}
 		if res != nil || err != nil {
 			return res, err
 		}
@@ -171,9 +201,12 @@ func (m *Matcher) Poll(ctx context.Context, key store.TaskQueueKey, identity str
 				return res, err
 			}
 		case <-w.wake:
+		case <-retry:
 		case <-timer.C:
 			return nil, nil
 		case <-ctx.Done():
+			return nil, nil
+		case <-m.draining:
 			return nil, nil
 		}
 	}
@@ -207,10 +240,15 @@ func (m *Matcher) backlog(ctx context.Context, key store.TaskQueueKey, start Sta
 			if ctx.Err() != nil {
 				return nil, nil
 			}
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", errBacklogRead, err)
 		}
 		claimedAny := false
 		for i := range rows {
+			select {
+			case <-m.draining:
+				return nil, nil
+			default:
+			}
 			res, err := m.claim(ctx, key, &rows[i], start)
 			if res != nil || err != nil {
 				return res, err
@@ -222,6 +260,12 @@ func (m *Matcher) backlog(ctx context.Context, key store.TaskQueueKey, start Sta
 		}
 	}
 }
+
+// errBacklogRead marks a failed backlog read, which a poll waits out rather than returns.
+var errBacklogRead = errors.New("read backlog")
+
+// backlogRetry is how soon a poll re-reads a backlog it could not read.
+const backlogRetry = 500 * time.Millisecond
 
 // claim starts one row unless another poller of this node is already claiming it.
 func (m *Matcher) claim(ctx context.Context, key store.TaskQueueKey, t *store.Task, start StartFunc) (any, error) {
