@@ -1,5 +1,7 @@
 // Package cluster holds what the stateless nodes sharing one PostgreSQL database need from each
-// other: today, a coalesced cross-node wake-up through LISTEN/NOTIFY ([Notifier]).
+// other: today, a coalesced cross-node wake-up through LISTEN/NOTIFY ([Notifier]) for task queues
+// (a poller of another node re-reads the backlog) and for histories (a history long poll of
+// another node, such as a client waiting for a workflow's result, re-reads the run).
 //
 // The database stays the only truth (DESIGN.md, invariant 6). A task is a row committed by the
 // transition that created it, claimed by the transition that deletes it; a notification only tells
@@ -48,6 +50,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Wake is called when another node committed task rows of a queue.
 	Wake func(store.TaskQueueKey)
+	// WakeRun is called when another node appended to a run's history.
+	WakeRun func(runID string)
 	// WakeAll is called after every successful LISTEN (the first and each reconnect): whatever was
 	// published while the node was not listening must be looked for.
 	WakeAll func()
@@ -67,6 +71,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Wake == nil {
 		c.Wake = func(store.TaskQueueKey) {}
+	}
+	if c.WakeRun == nil {
+		c.WakeRun = func(string) {}
 	}
 	if c.WakeAll == nil {
 		c.WakeAll = func() {}
@@ -93,18 +100,19 @@ type Notifier struct {
 	connCf *pgx.ConnConfig
 	node   string // random ID, so a node ignores its own notifications
 
-	mu      sync.Mutex
-	pending map[store.TaskQueueKey]struct{}
-	kick    chan struct{}
+	mu          sync.Mutex
+	pending     map[store.TaskQueueKey]struct{}
+	pendingRuns map[string]struct{}
+	kick        chan struct{}
 
 	published, notifies, received, reconnects atomic.Int64
 }
 
 // Stats counts what a notifier did, for tests and metrics.
 type Stats struct {
-	Published  int64 // keys handed to Publish
+	Published  int64 // keys and runs handed to Publish and PublishRun
 	Notifies   int64 // NOTIFY messages sent
-	Received   int64 // keys received from other nodes
+	Received   int64 // keys and runs received from other nodes
 	Reconnects int64 // successful LISTENs after the first
 }
 
@@ -125,11 +133,12 @@ func New(cfg Config) (*Notifier, error) {
 		return nil, fmt.Errorf("node id: %w", err)
 	}
 	return &Notifier{
-		cfg:     cfg,
-		connCf:  pc.ConnConfig,
-		node:    hex.EncodeToString(id[:]),
-		pending: map[store.TaskQueueKey]struct{}{},
-		kick:    make(chan struct{}, 1),
+		cfg:         cfg,
+		connCf:      pc.ConnConfig,
+		node:        hex.EncodeToString(id[:]),
+		pending:     map[store.TaskQueueKey]struct{}{},
+		pendingRuns: map[string]struct{}{},
+		kick:        make(chan struct{}, 1),
 	}, nil
 }
 
@@ -140,6 +149,19 @@ func (n *Notifier) Publish(key store.TaskQueueKey) {
 	n.pending[key] = struct{}{}
 	n.mu.Unlock()
 	n.published.Add(1)
+	n.poke()
+}
+
+// PublishRun announces that a run's history grew, coalesced like [Notifier.Publish].
+func (n *Notifier) PublishRun(runID string) {
+	n.mu.Lock()
+	n.pendingRuns[runID] = struct{}{}
+	n.mu.Unlock()
+	n.published.Add(1)
+	n.poke()
+}
+
+func (n *Notifier) poke() {
 	select {
 	case n.kick <- struct{}{}:
 	default:
@@ -162,10 +184,12 @@ func (n *Notifier) Run(ctx context.Context) error {
 	return nil
 }
 
-// message is one NOTIFY payload: the sending node and the queue keys, as [kind, namespace, name].
+// message is one NOTIFY payload: the sending node, the queue keys as [kind, namespace, name], and
+// the run IDs whose history grew.
 type message struct {
-	Node string  `json:"n"`
-	Keys [][]any `json:"k"`
+	Node string   `json:"n"`
+	Keys [][]any  `json:"k,omitempty"`
+	Runs []string `json:"r,omitempty"`
 }
 
 // channel is the NOTIFY channel of the schema conn works on: one per schema, within PostgreSQL's
@@ -280,6 +304,10 @@ func (n *Notifier) deliver(payload string) {
 		n.received.Add(1)
 		n.cfg.Wake(key)
 	}
+	for _, r := range m.Runs {
+		n.received.Add(1)
+		n.cfg.WakeRun(r)
+	}
 }
 
 func decodeKey(k []any) (store.TaskQueueKey, bool) {
@@ -314,8 +342,8 @@ func (n *Notifier) send(ctx context.Context) {
 		if !sleep(ctx, n.cfg.Coalesce) {
 			return
 		}
-		keys := n.take()
-		if len(keys) == 0 {
+		keys, runs := n.take()
+		if len(keys) == 0 && len(runs) == 0 {
 			continue
 		}
 		if conn == nil {
@@ -324,7 +352,7 @@ func (n *Notifier) send(ctx context.Context) {
 				return
 			}
 		}
-		err := n.notify(ctx, conn, ch, keys)
+		err := n.notify(ctx, conn, ch, keys, runs)
 		if err == nil {
 			wait = n.cfg.MinBackoff
 			continue
@@ -341,6 +369,9 @@ func (n *Notifier) send(ctx context.Context) {
 		for _, k := range keys {
 			n.pending[k] = struct{}{}
 		}
+		for _, r := range runs {
+			n.pendingRuns[r] = struct{}{}
+		}
 		n.mu.Unlock()
 		if !sleep(ctx, jitter(wait)) {
 			return
@@ -353,8 +384,8 @@ func (n *Notifier) send(ctx context.Context) {
 	}
 }
 
-// take empties the pending set.
-func (n *Notifier) take() []store.TaskQueueKey {
+// take empties the pending sets.
+func (n *Notifier) take() ([]store.TaskQueueKey, []string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	keys := make([]store.TaskQueueKey, 0, len(n.pending))
@@ -362,12 +393,17 @@ func (n *Notifier) take() []store.TaskQueueKey {
 		keys = append(keys, k)
 	}
 	clear(n.pending)
-	return keys
+	runs := make([]string, 0, len(n.pendingRuns))
+	for r := range n.pendingRuns {
+		runs = append(runs, r)
+	}
+	clear(n.pendingRuns)
+	return keys, runs
 }
 
-// notify sends keys in as few payloads as fit, pipelined in one round trip.
-func (n *Notifier) notify(ctx context.Context, conn *pgx.Conn, ch string, keys []store.TaskQueueKey) error {
-	payloads, err := encode(n.node, keys)
+// notify sends keys and runs in as few payloads as fit, pipelined in one round trip.
+func (n *Notifier) notify(ctx context.Context, conn *pgx.Conn, ch string, keys []store.TaskQueueKey, runs []string) error {
+	payloads, err := encode(n.node, keys, runs)
 	if err != nil {
 		return err
 	}
@@ -378,19 +414,19 @@ func (n *Notifier) notify(ctx context.Context, conn *pgx.Conn, ch string, keys [
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := conn.SendBatch(sctx, b).Close(); err != nil {
-		return fmt.Errorf("notify %d queues: %w", len(keys), err)
+		return fmt.Errorf("notify %d queues and %d runs: %w", len(keys), len(runs), err)
 	}
 	n.notifies.Add(int64(len(payloads)))
 	return nil
 }
 
-// encode packs keys into JSON payloads of at most maxPayload bytes each.
-func encode(node string, keys []store.TaskQueueKey) ([]string, error) {
+// encode packs keys and runs into JSON payloads of at most maxPayload bytes each.
+func encode(node string, keys []store.TaskQueueKey, runs []string) ([]string, error) {
 	var out []string
 	m := message{Node: node}
 	size := 0
 	flush := func() error {
-		if len(m.Keys) == 0 {
+		if len(m.Keys) == 0 && len(m.Runs) == 0 {
 			return nil
 		}
 		b, err := json.Marshal(m)
@@ -398,7 +434,7 @@ func encode(node string, keys []store.TaskQueueKey) ([]string, error) {
 			return fmt.Errorf("encode notification: %w", err)
 		}
 		out = append(out, string(b))
-		m.Keys, size = nil, 0
+		m.Keys, m.Runs, size = nil, nil, 0
 		return nil
 	}
 	for _, k := range keys {
@@ -418,6 +454,22 @@ func encode(node string, keys []store.TaskQueueKey) ([]string, error) {
 		}
 		m.Keys = append(m.Keys, []any{int32(k.Kind), k.Namespace, k.Name})
 		size += len(kb) + 1
+	}
+	for _, r := range runs {
+		rb, err := json.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("encode run ID: %w", err)
+		}
+		if len(rb)+64 > maxPayload {
+			continue
+		}
+		if size+len(rb)+64 > maxPayload {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+		m.Runs = append(m.Runs, r)
+		size += len(rb) + 1
 	}
 	if err := flush(); err != nil {
 		return nil, err

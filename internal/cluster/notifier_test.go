@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +19,20 @@ import (
 type recorder struct {
 	mu      sync.Mutex
 	woken   map[store.TaskQueueKey]int
+	runs    map[string]int
 	wakeAll int
+}
+
+func (r *recorder) run(id string) {
+	r.mu.Lock()
+	r.runs[id]++
+	r.mu.Unlock()
+}
+
+func (r *recorder) runCount(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.runs[id]
 }
 
 func (r *recorder) wake(k store.TaskQueueKey) {
@@ -42,8 +56,8 @@ func (r *recorder) counts(k store.TaskQueueKey) (woken, wakeAll int) {
 // start runs a notifier on url until the test ends.
 func start(t *testing.T, url string) (*Notifier, *recorder) {
 	t.Helper()
-	r := &recorder{woken: map[store.TaskQueueKey]int{}}
-	n, err := New(Config{URL: url, Wake: r.wake, WakeAll: r.all, MinBackoff: 20 * time.Millisecond, IdleCheck: time.Second})
+	r := &recorder{woken: map[store.TaskQueueKey]int{}, runs: map[string]int{}}
+	n, err := New(Config{URL: url, Wake: r.wake, WakeRun: r.run, WakeAll: r.all, MinBackoff: 20 * time.Millisecond, IdleCheck: time.Second})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -78,9 +92,14 @@ func TestNotifier(t *testing.T) {
 	t.Run("another node of the schema is woken", func(t *testing.T) {
 		require.Eventually(t, func() bool { w, _ := rb.counts(key); return w >= 1 }, 10*time.Second, 5*time.Millisecond)
 	})
+	t.Run("runs are announced too", func(t *testing.T) {
+		a.PublishRun("run-1")
+		require.Eventually(t, func() bool { return rb.runCount("run-1") >= 1 }, 10*time.Second, 5*time.Millisecond)
+		require.Zero(t, ra.runCount("run-1"))
+	})
 	t.Run("publishes are coalesced", func(t *testing.T) {
 		st := a.Stats()
-		require.Equal(t, int64(n), st.Published)
+		require.Equal(t, int64(n+1), st.Published)
 		require.Less(t, st.Notifies, int64(n/4), "200 publishes of one key in a burst must share NOTIFYs")
 	})
 	t.Run("the publishing node ignores its own notifications", func(t *testing.T) {
@@ -141,15 +160,21 @@ func TestEncodeSplitsLongBatches(t *testing.T) {
 		keys = append(keys, store.TaskQueueKey{Namespace: "default", Name: strings.Repeat("q", 40) + string(rune('a'+i%26)) + strings.Repeat("z", i%7), Kind: store.TaskWorkflow})
 	}
 	keys = append(keys, store.TaskQueueKey{Namespace: "default", Name: strings.Repeat("\x01", 1200), Kind: store.TaskWorkflow})
-	payloads, err := encode("node", keys)
+	var runs []string
+	for i := range 400 {
+		runs = append(runs, fmt.Sprintf("%08d-0000-4000-8000-000000000000", i))
+	}
+	payloads, err := encode("node", keys, runs)
 	require.NoError(t, err)
 	require.Greater(t, len(payloads), 1)
 	n := &Notifier{node: "other", cfg: Config{}.WithDefaults()}
-	got := 0
+	got, gotRuns := 0, 0
 	n.cfg.Wake = func(store.TaskQueueKey) { got++ }
+	n.cfg.WakeRun = func(string) { gotRuns++ }
 	for _, p := range payloads {
 		require.LessOrEqual(t, len(p), maxPayload)
 		n.deliver(p)
 	}
 	require.Equal(t, 500, got, "every key but the one too long to announce")
+	require.Equal(t, 400, gotRuns)
 }

@@ -17,6 +17,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/duro-dev/duro/internal/cluster"
 	"github.com/duro-dev/duro/internal/engine"
 	"github.com/duro-dev/duro/internal/frontend/temporal"
 	"github.com/duro-dev/duro/internal/matching"
@@ -34,11 +35,13 @@ type Server struct {
 	engine  *engine.Engine
 	matcher *matching.Matcher
 	timers  *timer.Loop
-	grpc    *grpc.Server
-	health  *health.Server
-	grpcLis net.Listener
-	httpLis net.Listener
-	http    *http.Server
+	// notifier wakes the pollers of the other nodes sharing a PostgreSQL store (nil on SQLite).
+	notifier *cluster.Notifier
+	grpc     *grpc.Server
+	health   *health.Server
+	grpcLis  net.Listener
+	httpLis  net.Listener
+	http     *http.Server
 }
 
 // New validates cfg, opens and migrates the store and binds the listeners, so the addresses are known
@@ -60,9 +63,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, store: st}
 	s.matcher = matching.New(matching.Config{Store: st, Clock: cfg.Clock, Logger: log, IsStale: engine.IsStaleTask})
 	s.timers = timer.New(timer.Config{Store: st, Clock: cfg.Clock, Logger: log})
+	if isPostgres(cfg.Store) {
+		// Timers need no cross-node wake-up: the node that commits a timer notifies its own loop,
+		// which fires it on time; the others scan every second (timer.Config.MaxIdle), which bounds
+		// the delay only when that node has died (docs/scaling.md).
+		s.notifier, err = cluster.New(cluster.Config{
+			URL: cfg.Store, Logger: log, Wake: s.matcher.Wake, WakeAll: s.matcher.WakeAll,
+			WakeRun: func(runID string) { s.engine.HistoryChanged(runID) },
+		})
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("cluster notifier: %w", err)
+		}
+	}
 	s.engine = engine.New(engine.Config{
 		Store: st, Clock: cfg.Clock, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes,
-		OnTask: s.matcher.Offer, OnTimer: s.timers.Notify, OnQuery: s.matcher.Wake,
+		OnTask: s.onTask, OnTimer: s.timers.Notify, OnQuery: s.matcher.Wake, OnHistory: s.onHistory,
 	})
 	s.timers.SetFire(s.engine.FireTimer)
 	if err := s.engine.EnsureDefaultNamespace(ctx); err != nil {
@@ -102,6 +118,27 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// onTask runs after the commit of every new task row: a waiting poller of this node takes it at
+// once; otherwise the other nodes are told (coalesced) to look at the queue's backlog.
+func (s *Server) onTask(t *store.Task) {
+	if s.matcher.Offer(t) || s.notifier == nil {
+		return
+	}
+	s.notifier.Publish(t.TaskQueueKey)
+}
+
+// onHistory runs after the commit of every transition that appended events: history long polls
+// of the run on other nodes (a client waiting for the result, say) re-read it.
+func (s *Server) onHistory(runID string) {
+	if s.notifier != nil {
+		s.notifier.PublishRun(runID)
+	}
+}
+
+func isPostgres(spec string) bool {
+	return strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://")
+}
+
 // openStore opens the store a spec names: sqlite:PATH or a postgres:// URL.
 func openStore(ctx context.Context, spec string) (store.Store, error) {
 	switch {
@@ -111,7 +148,7 @@ func openStore(ctx context.Context, spec string) (store.Store, error) {
 			return nil, fmt.Errorf("open sqlite store: %w", err)
 		}
 		return st, nil
-	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+	case isPostgres(spec):
 		st, err := postgres.Open(ctx, spec)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres store: %w", err)
@@ -132,8 +169,9 @@ func (s *Server) HTTPAddr() string {
 	return s.httpLis.Addr().String()
 }
 
-// Run serves until ctx is done, then stops gracefully: the API first (long polls end with empty
-// answers), then the timer loop, then the committer drains, then the store closes.
+// Run serves until ctx is done, then stops gracefully: the API first (long polls end at once with
+// empty answers, a poll already claiming a task returns it, other calls finish and their
+// transitions commit), then the timer loop, then the committer drains, then the store closes.
 func (s *Server) Run(ctx context.Context) error {
 	coreCtx, stopCore := context.WithCancel(context.Background())
 	defer stopCore()
@@ -142,6 +180,9 @@ func (s *Server) Run(ctx context.Context) error {
 	timersCtx, stopTimers := context.WithCancel(coreCtx)
 	defer stopTimers()
 	core.Go(func() error { return s.timers.Run(timersCtx) })
+	if s.notifier != nil {
+		core.Go(func() error { return s.notifier.Run(coreCtx) })
+	}
 
 	api, apiCtx := errgroup.WithContext(ctx)
 	api.Go(func() error {
@@ -160,13 +201,16 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	api.Go(func() error {
 		<-apiCtx.Done()
+		// Long polls would hold a graceful stop for up to a minute, and a hard stop would drop
+		// the answer of a poll that has just claimed a task: end the waiting ones first.
+		s.matcher.Drain()
 		s.health.Shutdown()
 		done := make(chan struct{})
 		go func() { s.grpc.GracefulStop(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(2 * time.Second):
-			s.grpc.Stop() // long polls would hold a graceful stop for a minute
+		case <-time.After(10 * time.Second):
+			s.grpc.Stop() // a call stuck on the store must not hold the node forever
 		}
 		if s.http != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
