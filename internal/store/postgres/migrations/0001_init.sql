@@ -27,7 +27,8 @@ CREATE TABLE executions (
     memo              bytea,
     search_attributes bytea,
     PRIMARY KEY (namespace, workflow_id, run_id)
-);
+) WITH (fillfactor = 70); -- every transition rewrites its row: room on the page keeps it a HOT
+                          -- update, with no new index entries
 
 -- Listing: newest first, keyset-paged on (start_time, run_id).
 CREATE INDEX executions_by_start ON executions (namespace, start_time DESC, run_id DESC);
