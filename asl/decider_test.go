@@ -368,3 +368,50 @@ func FuzzCompile(f *testing.F) {
 		_ = HistoryJSON(x.History())
 	})
 }
+
+func TestReplayHelper(t *testing.T) {
+	m := mustCompile(t, busyMachine)
+	cfg := testConfig(mustParse(t, `{"items":[1,2,3]}`))
+	x, outcomes, _ := driveBusy(t, m, cfg)
+	y, err := m.Replay(cfg, outcomes)
+	require.NoError(t, err)
+	require.Equal(t, historyText(x), historyText(y))
+	half, err := m.Replay(cfg, outcomes[:len(outcomes)/2])
+	require.NoError(t, err)
+	require.Equal(t, StatusRunning, half.Status())
+	require.Positive(t, half.Pending())
+	_, err = m.Replay(cfg, append([]Outcome{{CommandID: 12345, Kind: OutcomeFired}}, outcomes...))
+	require.ErrorIs(t, err, ErrUnknownCommand)
+}
+
+func TestNoDollarWarning(t *testing.T) {
+	m, diags := Compile([]byte(`{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x":"$.a","y":"States.UUID()","z":"plain"},"End":true}}}`))
+	require.NotNil(t, m, "a warning does not make the definition invalid")
+	require.Len(t, diags, 2)
+	for _, d := range diags {
+		require.Equal(t, SeverityWarning, d.Severity)
+		require.Equal(t, "NO_DOLLAR", d.Code)
+	}
+	require.Equal(t, "/States/P/Parameters/x", diags[0].Location)
+}
+
+func TestVariableSizeLimit(t *testing.T) {
+	m := mustCompile(t, `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"a.$":"$.s","b.$":"$.s"},"End":true}}}`)
+	x, err := (&Runner{}).Run(context.Background(), m, testConfig(obj("s", strings.Repeat("z", MaxPayloadBytes/2))))
+	require.NoError(t, err)
+	name, _ := x.Error()
+	require.Equal(t, ErrDataLimitExceeded, name)
+	x, err = (&Runner{}).Run(context.Background(), m, testConfig(obj("s", strings.Repeat("z", MaxPayloadBytes/4))))
+	require.NoError(t, err)
+	require.Equal(t, StatusSucceeded, x.Status())
+	var exited *Event
+	for i := range x.History() {
+		if x.History()[i].Type == "PassStateExited" {
+			exited = &x.History()[i]
+		}
+	}
+	require.NotNil(t, exited)
+	av, ok := exited.Detail("assignedVariables")
+	require.True(t, ok)
+	require.Equal(t, []string{"a", "b"}, av.(*jsonv.Object).Keys())
+}

@@ -235,6 +235,20 @@ func (m *Machine) Start(cfg ExecutionConfig) (*Execution, []Command) {
 	return x, x.takeCommands()
 }
 
+// Replay rebuilds an execution from its start configuration and the outcomes it was fed, in the
+// order they were fed. Because the decider is deterministic, the result is the execution as it
+// was after the last of them, with the same history and the same pending commands; this is how an
+// engine resumes an execution from its persisted history.
+func (m *Machine) Replay(cfg ExecutionConfig, outcomes []Outcome) (*Execution, error) {
+	x, _ := m.Start(cfg)
+	for i, o := range outcomes {
+		if _, err := x.Apply(o); err != nil {
+			return nil, fmt.Errorf("replay outcome %d (command %d): %w", i, o.CommandID, err)
+		}
+	}
+	return x, nil
+}
+
 // Apply feeds one outcome and returns the commands it leads to.
 func (x *Execution) Apply(o Outcome) (cmds []Command, err error) {
 	if x.status != StatusRunning {

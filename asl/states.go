@@ -229,7 +229,7 @@ func (x *Execution) assignments(th *thread, t *tmpl, data any, states func() *js
 			}
 			out[k] = v
 		}
-		return out, nil
+		return out, checkAssignSize(th, out)
 	}
 	for i, k := range t.keys {
 		v, err := x.evalJSONPath(th, t.vals[i], data, k)
@@ -238,7 +238,24 @@ func (x *Execution) assignments(th *thread, t *tmpl, data any, states func() *js
 		}
 		out[k] = v
 	}
-	return out, nil
+	return out, checkAssignSize(th, out)
+}
+
+// checkAssignSize enforces Step Functions' limit on assigned variables: each value, and all the
+// values of one Assign together, at most 256 KiB.
+func checkAssignSize(th *thread, vals map[string]any) error {
+	total := 0
+	for k, v := range vals {
+		n := payloadSize(v, MaxPayloadBytes)
+		if n > MaxPayloadBytes {
+			return stateErr(ErrDataLimitExceeded, "The value assigned to the variable '%s' in the state '%s' exceeds %d bytes", k, th.cur.name, MaxPayloadBytes)
+		}
+		total += n
+	}
+	if total > MaxPayloadBytes {
+		return stateErr(ErrDataLimitExceeded, "The variables assigned by the state '%s' exceed %d bytes together", th.cur.name, MaxPayloadBytes)
+	}
+	return nil
 }
 
 func assignedJSON(order *tmpl, vals map[string]any) *jsonv.Object {
@@ -263,7 +280,8 @@ func (x *Execution) exit(th *thread, output any, assigned map[string]any, next s
 	st := th.cur
 	details := []detail{field("name", st.name), jsonField("output", output), field("outputDetails", truncatedFalse())}
 	if len(assigned) > 0 {
-		details = append(details, field("assignedVariables", assignedJSON(x.assignOrder(th, next), assigned)))
+		details = append(details, field("assignedVariables", assignedJSON(x.assignOrder(th, next), assigned)),
+			field("assignedVariablesDetails", truncatedFalse()))
 		for k, v := range assigned {
 			th.scope.set(k, v)
 		}

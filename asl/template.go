@@ -126,6 +126,9 @@ func (c *compiler) compileJSONPathTemplate(v any, loc string) *tmpl {
 				out.vals = append(out.vals, c.compileDynamicString(s, kloc, k))
 				continue
 			}
+			if str, ok := val.(string); ok && (strings.HasPrefix(str, "$.") || strings.HasPrefix(str, "$$.") || intrinsic.Looks(str)) {
+				c.warnf(codeNoDollar, kloc, "The value of the field '%s' looks like a JSONPath or an intrinsic function, but the field name does not end with '.$'", k)
+			}
 			sub := c.compileJSONPathTemplate(val, kloc)
 			if sub.kind != tmplLit {
 				dynamic = true

@@ -22,6 +22,7 @@ const (
 	codeInvalidStateName   = "INVALID_STATE_NAME"
 	codeMissingTarget      = "MISSING_TRANSITION_TARGET"
 	codeUnreachable        = "UNREACHABLE_STATE"
+	codeNoDollar           = "NO_DOLLAR"
 )
 
 // Diagnostic is one problem found in a definition, as ValidateStateMachineDefinition reports it:
