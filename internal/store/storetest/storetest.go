@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("ListExecutions", s.testListExecutions)
 	t.Run("Namespaces", s.testNamespaces)
 	t.Run("Data", s.testData)
+	t.Run("Model", s.testModel)
 	t.Run("Linked", s.testLinked)
 }
 
