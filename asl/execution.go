@@ -231,8 +231,21 @@ func (m *Machine) Start(cfg ExecutionConfig) (*Execution, []Command) {
 	x.root = &thread{body: m.top, scope: newScope(nil), prev: started}
 	th := x.root
 	x.push(th, func() { x.enter(th, th.body.startAt, cfg.Input) })
-	x.drain()
+	x.safeDrain()
 	return x, x.takeCommands()
+}
+
+// safeDrain runs the queued work; an interpreter bug fails the execution, never the caller.
+func (x *Execution) safeDrain() {
+	defer func() {
+		if r := recover(); r != nil {
+			x.queue = x.queue[:0]
+			if x.status == StatusRunning {
+				x.failExecution(x.root, &StateError{Name: ErrRuntime, Cause: fmt.Sprintf("internal error: %v", r)}, false)
+			}
+		}
+	}()
+	x.drain()
 }
 
 // Replay rebuilds an execution from its start configuration and the outcomes it was fed, in the
@@ -250,7 +263,7 @@ func (m *Machine) Replay(cfg ExecutionConfig, outcomes []Outcome) (*Execution, e
 }
 
 // Apply feeds one outcome and returns the commands it leads to.
-func (x *Execution) Apply(o Outcome) (cmds []Command, err error) {
+func (x *Execution) Apply(o Outcome) ([]Command, error) {
 	if x.status != StatusRunning {
 		return nil, ErrClosed
 	}
@@ -262,13 +275,13 @@ func (x *Execution) Apply(o Outcome) (cmds []Command, err error) {
 	if o.Time.After(x.now) {
 		x.now = o.Time
 	}
-	defer func() {
-		if r := recover(); r != nil { // an interpreter bug fails the execution, never the caller
-			x.queue = nil
-			x.failExecution(x.root, &StateError{Name: ErrRuntime, Cause: fmt.Sprintf("internal error: %v", r)}, false)
-			cmds, err = x.takeCommands(), nil
-		}
-	}()
+	x.queue = append(x.queue[:0], func() { x.dispatch(w, o) })
+	x.safeDrain()
+	return x.takeCommands(), nil
+}
+
+// dispatch hands an outcome to whatever waits for it.
+func (x *Execution) dispatch(w *waiter, o Outcome) {
 	switch w.kind {
 	case waitTask:
 		x.onTaskOutcome(w.th, o)
@@ -286,8 +299,6 @@ func (x *Execution) Apply(o Outcome) (cmds []Command, err error) {
 		x.timerID = 0
 		x.timeOut()
 	}
-	x.drain()
-	return x.takeCommands(), nil
 }
 
 // Status returns the execution's status.
