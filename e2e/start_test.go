@@ -118,6 +118,8 @@ func TestWorkflowIDReuseAndConflictPolicies(t *testing.T) {
 		e := e.sub(t)
 		_, err := e.c.ExecuteWorkflow(e.ctx(), client.StartWorkflowOptions{
 			ID: wfID, TaskQueue: tq, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			// Without this the SDK answers AlreadyStarted with a handle on the existing run.
+			WorkflowExecutionErrorWhenAlreadyStarted: true,
 		}, waitForSignalWorkflow)
 		var already *serviceerror.WorkflowExecutionAlreadyStarted
 		require.ErrorAs(t, err, &already, "REJECT_DUPLICATE refuses a closed ID, got %v", err)
