@@ -364,7 +364,9 @@ func FuzzCompile(f *testing.F) {
 			return
 		}
 		r := &Runner{MaxSteps: 2000, ItemReader: func(context.Context, *IOCommand) TaskResult { return TaskResult{Output: []any{}} }}
-		x, _ := r.Run(context.Background(), m, testConfig(in))
+		cfg := testConfig(in)
+		cfg.MaxHistoryEvents = 5000
+		x, _ := r.Run(context.Background(), m, cfg)
 		_ = HistoryJSON(x.History())
 	})
 }
@@ -414,4 +416,18 @@ func TestVariableSizeLimit(t *testing.T) {
 	av, ok := exited.Detail("assignedVariables")
 	require.True(t, ok)
 	require.Equal(t, []string{"a", "b"}, av.(*jsonv.Object).Keys())
+}
+
+func TestHistoryLimitStopsEndlessLoops(t *testing.T) {
+	// valid (the loop has a way out), but the way out is never taken
+	m := mustCompile(t, `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.go","BooleanEquals":true,"Next":"P"}],"Default":"Done"},
+	 "P":{"Type":"Pass","Next":"C"},"Done":{"Type":"Succeed"}}}`)
+	cfg := testConfig(obj("go", true))
+	cfg.MaxHistoryEvents = 1000
+	x, _ := m.Start(cfg)
+	require.Equal(t, StatusFailed, x.Status())
+	name, cause := x.Error()
+	require.Equal(t, ErrRuntime, name)
+	require.Contains(t, cause, "1000 events")
+	require.LessOrEqual(t, len(x.History()), 1002, "the limit, the last exit and ExecutionFailed")
 }

@@ -34,7 +34,17 @@ type ExecutionConfig struct {
 	TaskToken func(commandID int64) string
 	// Region is reported in TaskScheduled events.
 	Region string
+	// MaxHistoryEvents fails the execution with States.Runtime when a state is entered while its
+	// history holds this many events or more (the history then ends one exit and one
+	// ExecutionFailed later). It is Step Functions' history limit (the engine passes its own) and
+	// bounds the work of a definition that loops without ever waiting. 0 means
+	// DefaultMaxHistoryEvents.
+	MaxHistoryEvents int
 }
+
+// DefaultMaxHistoryEvents is the history limit when ExecutionConfig.MaxHistoryEvents is 0. It is
+// a safety bound for the decider; engines and APIs apply their own, smaller limits.
+const DefaultMaxHistoryEvents = 1_000_000
 
 // Status is an execution's status.
 type Status string
@@ -212,6 +222,9 @@ type Execution struct {
 func (m *Machine) Start(cfg ExecutionConfig) (*Execution, []Command) {
 	if cfg.Input == nil {
 		cfg.Input = jsonv.NewObject()
+	}
+	if cfg.MaxHistoryEvents <= 0 {
+		cfg.MaxHistoryEvents = DefaultMaxHistoryEvents
 	}
 	x := &Execution{
 		m:       m,

@@ -48,6 +48,10 @@ func (x *Execution) enter(th *thread, name string, input any) {
 		x.threadFailed(th, stateErr(ErrRuntime, "No state named '%s'", name))
 		return
 	}
+	if len(x.events) >= x.cfg.MaxHistoryEvents {
+		x.failExecution(th, stateErr(ErrRuntime, "The execution history reached its limit of %d events", x.cfg.MaxHistoryEvents), false)
+		return
+	}
 	th.cur = st
 	th.input = input
 	th.entered = x.now
