@@ -278,7 +278,7 @@ var (
 		TypeFail:    set("Error", "Cause", "ErrorPath", "CausePath"),
 		TypeParallel: set("Next", "End", "InputPath", "OutputPath", "Parameters", "Arguments", "ResultSelector", "ResultPath",
 			"Assign", "Output", "Branches", "Retry", "Catch"),
-		TypeMap: set("Next", "End", "InputPath", "OutputPath", "Parameters", "Arguments", "ResultSelector", "ResultPath",
+		TypeMap: set("Next", "End", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath",
 			"Assign", "Output", "Iterator", "ItemProcessor", "ItemsPath", "Items", "ItemSelector", "MaxConcurrency",
 			"MaxConcurrencyPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount",
 			"ToleratedFailureCountPath", "ItemBatcher", "ItemReader", "ResultWriter", "Label", "Retry", "Catch"),
