@@ -200,13 +200,17 @@ func (t *txn) applyCommand(cmd *commandpb.Command, wtcID int64) (bool, error) {
 		if len(ms.Buffered) > 0 {
 			return true, nil // refused by the caller: UnhandledCommand
 		}
+		next, _, err := t.successor(nil, false, a.GetResult())
+		if err != nil {
+			return false, err
+		}
 		ev := t.appendEvent(&historypb.HistoryEvent{
 			EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
 			Attributes: &historypb.HistoryEvent_WorkflowExecutionCompletedEventAttributes{WorkflowExecutionCompletedEventAttributes: &historypb.WorkflowExecutionCompletedEventAttributes{
-				Result: a.GetResult(), WorkflowTaskCompletedEventId: wtcID,
+				Result: a.GetResult(), WorkflowTaskCompletedEventId: wtcID, NewExecutionRunId: nextRunID(next),
 			}},
 		})
-		t.closeRun(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, ev.EventId)
+		t.closeWithSuccessor(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, ev.EventId, next)
 		return true, nil
 	case enumspb.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
 		a := cmd.GetFailWorkflowExecutionCommandAttributes()
@@ -216,13 +220,17 @@ func (t *txn) applyCommand(cmd *commandpb.Command, wtcID int64) (bool, error) {
 		if len(ms.Buffered) > 0 {
 			return true, nil
 		}
+		next, state, err := t.successor(a.GetFailure(), true, nil)
+		if err != nil {
+			return false, err
+		}
 		ev := t.appendEvent(&historypb.HistoryEvent{
 			EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
 			Attributes: &historypb.HistoryEvent_WorkflowExecutionFailedEventAttributes{WorkflowExecutionFailedEventAttributes: &historypb.WorkflowExecutionFailedEventAttributes{
-				Failure: a.GetFailure(), RetryState: enumspb.RETRY_STATE_RETRY_POLICY_NOT_SET, WorkflowTaskCompletedEventId: wtcID,
+				Failure: a.GetFailure(), RetryState: state, WorkflowTaskCompletedEventId: wtcID, NewExecutionRunId: nextRunID(next),
 			}},
 		})
-		t.closeRun(enumspb.WORKFLOW_EXECUTION_STATUS_FAILED, ev.EventId)
+		t.closeWithSuccessor(enumspb.WORKFLOW_EXECUTION_STATUS_FAILED, ev.EventId, next)
 		return true, nil
 	case enumspb.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
 		a := cmd.GetCancelWorkflowExecutionCommandAttributes()
@@ -296,4 +304,11 @@ func mergeMemo(cur []byte, upsert *commonpb.Memo) ([]byte, error) {
 		m.Fields[k] = v
 	}
 	return proto.Marshal(m)
+}
+
+func nextRunID(spec *runSpec) string {
+	if spec == nil {
+		return ""
+	}
+	return spec.RunID
 }

@@ -316,6 +316,7 @@ func (e *Engine) updateLocked(ctx context.Context, k execKey, fn func(t *txn) er
 			return err
 		}
 		t := e.newTxn(ms, version)
+		t.ctx = ctx
 		if err := fn(t); err != nil {
 			e.dropCache(k)
 			if errors.Is(err, errNoChange) {

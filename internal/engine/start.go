@@ -122,6 +122,10 @@ func (e *Engine) startLocked(ctx context.Context, req *workflowservice.StartWork
 	}
 
 	spec := specFromStart(req)
+	if spec.CronSchedule != "" {
+		// A cron workflow's first run waits for the first scheduled time, as in Temporal.
+		spec.StartDelay += cronBackoff(spec.CronSchedule, e.clock.Now().UTC())
+	}
 	spec.RunID = uuid.NewString()
 	spec.FirstRunID = spec.RunID
 	spec.Signal = sig

@@ -6,6 +6,7 @@ import (
 
 	commandpb "go.temporal.io/api/command/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	historypb "go.temporal.io/api/history/v1"
 
 	"github.com/duro-dev/duro/internal/store"
@@ -58,10 +59,11 @@ func (t *txn) cancelTimer(a *commandpb.CancelTimerCommandAttributes, wtcID int64
 // The row is consumed in the same transition, so a timer fires once however many nodes see it.
 func (e *Engine) FireTimer(ctx context.Context, row store.Timer) error {
 	err := e.update(ctx, execKey{row.Namespace, row.WorkflowID, row.RunID}, func(t *txn) error {
-		t.delTimers = []int64{row.ID}
 		if !t.ms.open() {
-			return nil
+			// A closed run's rows were all dropped by its closing transition: this one is gone.
+			return errNoChange
 		}
+		t.delTimers = []int64{row.ID}
 		return t.fire(row)
 	})
 	var ee *Error
@@ -149,24 +151,40 @@ func (t *txn) fire(row store.Timer) error {
 			t.scheduleWFT(1)
 		}
 		return nil
-	case timerWorkflowRun, timerWorkflowExecution:
-		return t.timeoutWorkflow()
+	case timerWorkflowRun:
+		return t.timeoutWorkflow(true)
+	case timerWorkflowExecution:
+		return t.timeoutWorkflow(false)
 	}
 	return nil
 }
 
-// timeoutWorkflow closes the run with WorkflowExecutionTimedOut.
-func (t *txn) timeoutWorkflow() error {
+// timeoutWorkflow closes the run with WorkflowExecutionTimedOut. A run timeout may be retried
+// (or followed by the next cron run); the execution timeout ends the whole chain.
+func (t *txn) timeoutWorkflow(runTimeout bool) error {
 	t.ms.WFT = nil
 	if err := t.flushBuffered(); err != nil {
 		return err
 	}
+	var next *runSpec
+	state := enumspb.RETRY_STATE_TIMEOUT
+	if runTimeout {
+		failure := &failurepb.Failure{Message: "workflow run timed out", FailureInfo: &failurepb.Failure_TimeoutFailureInfo{
+			TimeoutFailureInfo: &failurepb.TimeoutFailureInfo{TimeoutType: enumspb.TIMEOUT_TYPE_START_TO_CLOSE}}}
+		var err error
+		if next, state, err = t.successor(failure, true, nil); err != nil {
+			return err
+		}
+		if state == enumspb.RETRY_STATE_RETRY_POLICY_NOT_SET {
+			state = enumspb.RETRY_STATE_TIMEOUT
+		}
+	}
 	ev := t.appendEvent(&historypb.HistoryEvent{
 		EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
 		Attributes: &historypb.HistoryEvent_WorkflowExecutionTimedOutEventAttributes{WorkflowExecutionTimedOutEventAttributes: &historypb.WorkflowExecutionTimedOutEventAttributes{
-			RetryState: enumspb.RETRY_STATE_TIMEOUT,
+			RetryState: state, NewExecutionRunId: nextRunID(next),
 		}},
 	})
-	t.closeRun(enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, ev.EventId)
+	t.closeWithSuccessor(enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, ev.EventId, next)
 	return nil
 }

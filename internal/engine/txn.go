@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -32,7 +33,9 @@ const (
 // txn accumulates one transition of one run: the events it appends, the rows it adds and consumes,
 // and what to do once it has committed.
 type txn struct {
-	e       *Engine
+	e *Engine
+	// ctx is the calling request's context, for reads only (writes commit on the committer's).
+	ctx     context.Context
 	ms      *mutableState
 	now     time.Time
 	version int64 // version read; 0 for a new execution
@@ -53,7 +56,7 @@ type txn struct {
 }
 
 func (e *Engine) newTxn(ms *mutableState, version int64) *txn {
-	return &txn{e: e, ms: ms, version: version, now: e.clock.Now().UTC()}
+	return &txn{e: e, ctx: context.Background(), ms: ms, version: version, now: e.clock.Now().UTC()}
 }
 
 // appendEvent gives ev the next event ID and the transition's time and appends it to history.

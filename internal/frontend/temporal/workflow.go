@@ -28,7 +28,9 @@ func (s *Service) validateStart(req *workflowservice.StartWorkflowExecutionReque
 	v.check(req.GetWorkflowRunTimeout().AsDuration() >= 0, "Invalid WorkflowRunTimeout.")
 	v.check(req.GetWorkflowTaskTimeout().AsDuration() >= 0, "Invalid WorkflowTaskTimeout.")
 	v.check(req.GetWorkflowStartDelay().AsDuration() >= 0, "Invalid WorkflowStartDelay.")
-	v.check(req.GetCronSchedule() == "", "CronSchedule is not supported by this server yet.")
+	if req.GetCronSchedule() != "" {
+		v.check(engine.ValidateCron(req.GetCronSchedule()) == nil, "Invalid CronSchedule.")
+	}
 	v.retryPolicy(req.GetRetryPolicy())
 	v.payloadSize(req.GetInput(), s.cfg.MaxPayloadBytes, "Input")
 	v.payloadSize(req.GetMemo(), s.cfg.MaxPayloadBytes, "Memo")
