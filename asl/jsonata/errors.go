@@ -132,6 +132,7 @@ var messages = map[string]string{
 	"D3140": "Malformed URL passed to ${{{token}}}(): {{value}}",
 	"D3141": "{{value}}",
 	"U1001": "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",
+	"U1003": "Expression evaluation built a value beyond the size limits",
 	"U1002": "Expression evaluation exceeded its step budget: check for an infinite loop",
 	"S0601": "{{token}} is a JSONata 2.1 operator; Step Functions runs JSONata 2.0.6, which does not have it",
 	"D3150": "The $eval function is not available in Step Functions: use $parse to read a JSON string",

@@ -72,6 +72,22 @@ func (ev *evaluator) charge(n int) *Error {
 	return nil
 }
 
+// chargeString bounds the length of a string being built and charges for it.
+func (ev *evaluator) chargeString(n int) *Error {
+	if n > maxStringBytes {
+		return &Error{Code: "U1003"}
+	}
+	return ev.charge(n / 64)
+}
+
+// chargeItems bounds the length of an array being built and charges for it.
+func (ev *evaluator) chargeItems(n int) *Error {
+	if n > maxArrayItems {
+		return &Error{Code: "U1003"}
+	}
+	return ev.charge(n / 16)
+}
+
 func (ev *evaluator) eval(expr *node, input any, env *frame) (any, *Error) {
 	ev.depth++
 	defer func() { ev.depth-- }()

@@ -60,6 +60,9 @@ func (ev *evaluator) evalBinary(expr *node, input any, env *frame) (any, *Error)
 		if e == nil && !isUndef(rhs) {
 			rs, e = fnString(rhs, false)
 		}
+		if e == nil {
+			e = ev.chargeString(len(ls) + len(rs))
+		}
 		res = ls + rs
 	case "..":
 		res, e = ev.rangeOp(lhs, rhs)
@@ -251,6 +254,9 @@ func (ev *evaluator) evalUnary(expr *node, input any, env *frame) (any, *Error) 
 			}
 		}
 		r := result.(*array)
+		if err := ev.chargeItems(len(r.items)); err != nil {
+			return nil, err
+		}
 		if expr.consarray {
 			r.cons = true
 		}

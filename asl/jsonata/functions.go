@@ -184,8 +184,13 @@ func standardFunctions() []*builtin {
 			}
 			sep, _ := str(a[1])
 			parts := make([]string, len(x.items))
+			total := 0
 			for i, v := range x.items {
 				parts[i], _ = str(v)
+				total += len(parts[i]) + len(sep)
+			}
+			if err := c.ev.chargeString(total); err != nil {
+				return nil, err
 			}
 			return strings.Join(parts, sep), nil
 		}),
@@ -248,7 +253,15 @@ func standardFunctions() []*builtin {
 			k, _ := str(a[1])
 			return lookupKey(a[0], k), nil
 		}),
-		def("append", "<xx:a>", 2, 2, func(c *call, a []any) (any, *Error) { return fnAppend(a[0], a[1]), nil }),
+		def("append", "<xx:a>", 2, 2, func(c *call, a []any) (any, *Error) {
+			r := fnAppend(a[0], a[1])
+			if x, ok := r.(*array); ok {
+				if err := c.ev.chargeItems(len(x.items)); err != nil {
+					return nil, err
+				}
+			}
+			return r, nil
+		}),
 		def("exists", "<x:b>", 1, 1, func(c *call, a []any) (any, *Error) { return !isUndef(a[0]), nil }),
 		def("spread", "<x-:a<o>>", 1, 1, func(c *call, a []any) (any, *Error) { return fnSpread(a[0]), nil }),
 		def("merge", "<a<o>:o>", 1, 1, func(c *call, a []any) (any, *Error) {
@@ -349,6 +362,9 @@ func standardFunctions() []*builtin {
 				return a[0], nil
 			}
 			out := &array{seq: x.seq}
+			if err := c.ev.charge(len(x.items) * len(x.items) / 64); err != nil {
+				return nil, err
+			}
 			for _, v := range x.items {
 				dup := false
 				for _, r := range out.items {
@@ -539,8 +555,12 @@ func fnPad(c *call, a []any) (any, *Error) {
 	if !(padLen > 0) {
 		return s, nil
 	}
-	if padLen != math.Trunc(padLen) || padLen > 1e8 {
-		return nil, &Error{Code: "D3001", Message: "invalid padding length"}
+	if padLen > maxStringBytes {
+		return nil, &Error{Code: "U1003"}
+	}
+	if padLen != math.Trunc(padLen) {
+		// JavaScript's new Array(n) throws a RangeError for a fractional length
+		return nil, &Error{Code: "D3001", info: &errInfo{message: "The padding length must be an integer"}}
 	}
 	n := int(padLen)
 	if err := c.ev.charge(n); err != nil {
@@ -698,6 +718,9 @@ func fnReplace(c *call, a []any) (any, *Error) {
 			}
 			b.WriteString(s[pos : pos+i])
 			b.WriteString(repl)
+			if b.Len() > maxStringBytes {
+				return nil, &Error{Code: "U1003"}
+			}
 			pos += i + len(p)
 			count++
 		}
@@ -731,6 +754,9 @@ func fnReplace(c *call, a []any) (any, *Error) {
 			r = rs
 		}
 		b.WriteString(r)
+		if err := c.ev.chargeString(b.Len()); err != nil {
+			return nil, err
+		}
 		pos = m.start + len(m.match)
 		count++
 		m, err = m.next()

@@ -28,6 +28,15 @@ import (
 	"time"
 )
 
+// Size bounds that keep a hostile expression from exhausting memory (U1003): the longest string
+// an operator or function builds, the most items an array may get by concatenation, and the most
+// values a result may hold once expanded (shared values count each time they appear).
+const (
+	maxStringBytes = 1 << 25
+	maxArrayItems  = 1 << 22
+	maxResultNodes = 1 << 22
+)
+
 // Expr is a compiled JSONata expression. It is immutable and safe for concurrent use.
 type Expr struct {
 	src string
@@ -130,7 +139,8 @@ func (e *Expr) Eval(input any, vars map[string]any, opts *Options) (result any, 
 	if a, ok := res.(*array); ok && a.seq && len(a.items) == 1 && !a.keepSingleton && a.outerWrapper {
 		res = a.items[0]
 	}
-	out, oerr := toJSON(res)
+	budget := maxResultNodes
+	out, oerr := toJSON(res, &budget)
 	if oerr != nil {
 		oerr.render()
 		return nil, oerr

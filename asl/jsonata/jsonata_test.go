@@ -316,3 +316,19 @@ func TestExprString(t *testing.T) {
 		t.Fatal(s)
 	}
 }
+
+func TestSizeLimits(t *testing.T) {
+	cases := []string{
+		`($f := function($n, $s){$n = 0 ? $s : $f($n - 1, $s & $s)}; $f(40, 'x'))`,
+		`($f := function($n, $v){$n = 0 ? $v : $f($n - 1, [$v, $v])}; $f(40, [1]))`,
+		`($f := function($n, $v){$n = 0 ? $v : $f($n - 1, $append($v, $v))}; $f(40, [1]))`,
+		`($f := function($n, $v){$n = 0 ? $string($v) : $f($n - 1, {'a': $v, 'b': $v})}; $f(40, 1))`,
+		`$pad('x', 1e12)`,
+	}
+	for _, c := range cases {
+		got := evalString(t, c, nil, nil, nil)
+		if got != "error U1003" && got != "error U1002" {
+			t.Errorf("%s = %.80s, want a size or step error", c, got)
+		}
+	}
+}

@@ -5,7 +5,7 @@ package jsonata
 // builds is then rewritten by process (postprocess.go) into paths, steps, predicates and stages.
 
 type parser struct {
-	lex  lexer
+	lex lexer
 	cur token
 	src string
 }

@@ -28,13 +28,18 @@ func fnString(v any, pretty bool) (string, *Error) {
 
 func stringify(v any, pretty bool) (string, *Error) {
 	var b strings.Builder
-	if err := writeJSON(&b, v, pretty, ""); err != nil {
+	budget := maxResultNodes
+	if err := writeJSON(&b, v, pretty, "", &budget); err != nil {
 		return "", err
 	}
 	return b.String(), nil
 }
 
-func writeJSON(b *strings.Builder, v any, pretty bool, indent string) *Error {
+func writeJSON(b *strings.Builder, v any, pretty bool, indent string, budget *int) *Error {
+	*budget--
+	if b.Len() > maxStringBytes || *budget < 0 {
+		return &Error{Code: "U1003"}
+	}
 	switch t := v.(type) {
 	case nil:
 		b.WriteString("null")
@@ -74,7 +79,7 @@ func writeJSON(b *strings.Builder, v any, pretty bool, indent string) *Error {
 				b.WriteString("null")
 				continue
 			}
-			if err := writeJSON(b, e, pretty, inner); err != nil {
+			if err := writeJSON(b, e, pretty, inner, budget); err != nil {
 				return err
 			}
 		}
@@ -105,7 +110,7 @@ func writeJSON(b *strings.Builder, v any, pretty bool, indent string) *Error {
 			if pretty {
 				b.WriteByte(' ')
 			}
-			if err := writeJSON(b, e, pretty, inner); err != nil {
+			if err := writeJSON(b, e, pretty, inner, budget); err != nil {
 				return err
 			}
 		}

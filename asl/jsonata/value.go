@@ -257,7 +257,11 @@ func fromJSON(v any) (any, error) {
 
 // toJSON converts an evaluator value to jsonv. Functions become undefined (skipped in objects, null
 // in arrays), as JSON.stringify treats them; a non-finite number is a D1001 error.
-func toJSON(v any) (any, *Error) {
+func toJSON(v any, budget *int) (any, *Error) {
+	*budget--
+	if *budget < 0 {
+		return nil, &Error{Code: "U1003"}
+	}
 	switch t := v.(type) {
 	case nil, bool, string, undefinedType:
 		return t, nil
@@ -269,7 +273,7 @@ func toJSON(v any) (any, *Error) {
 	case *array:
 		out := make([]any, len(t.items))
 		for i, e := range t.items {
-			c, err := toJSON(e)
+			c, err := toJSON(e, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -282,7 +286,7 @@ func toJSON(v any) (any, *Error) {
 	case *object:
 		o := jsonv.NewObject()
 		for _, k := range t.keys {
-			c, err := toJSON(t.m[k])
+			c, err := toJSON(t.m[k], budget)
 			if err != nil {
 				return nil, err
 			}
