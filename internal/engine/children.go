@@ -464,4 +464,3 @@ func (t *txn) continueAsNew(a *commandpb.ContinueAsNewWorkflowExecutionCommandAt
 	t.linked = append(t.linked, t.e.newRunTxn(spec, ms.RunID))
 	return nil
 }
-

@@ -167,4 +167,3 @@ func (e *Engine) updateOutbox(ctx context.Context, k execKey, rowID int64, fn fu
 	}
 	return err
 }
-

@@ -152,15 +152,15 @@ type parentInfo struct {
 // runSpec is everything a new run is made from: a start request, a continue-as-new command, a
 // retry or cron run, or a child workflow.
 type runSpec struct {
-	Namespace, WorkflowID, RunID, FirstRunID string
-	WorkflowType                             *commonpb.WorkflowType
-	TaskQueue                                string
-	Input                                    *commonpb.Payloads
-	Header                                   *commonpb.Header
-	Memo                                     *commonpb.Memo
-	SearchAttributes                         *commonpb.SearchAttributes
-	RetryPolicy                              *commonpb.RetryPolicy
-	CronSchedule                             string
+	Namespace, WorkflowID, RunID, FirstRunID  string
+	WorkflowType                              *commonpb.WorkflowType
+	TaskQueue                                 string
+	Input                                     *commonpb.Payloads
+	Header                                    *commonpb.Header
+	Memo                                      *commonpb.Memo
+	SearchAttributes                          *commonpb.SearchAttributes
+	RetryPolicy                               *commonpb.RetryPolicy
+	CronSchedule                              string
 	ExecutionTimeout, RunTimeout, TaskTimeout time.Duration
 	// ExecutionExpiration carries the execution timeout's deadline across runs of one chain.
 	ExecutionExpiration time.Time
