@@ -109,7 +109,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "duro.db")
-	const openers = 4
+	const openers = 8
 	stores := make([]*Store, openers)
 	errs := make([]error, openers)
 	var wg sync.WaitGroup

@@ -49,3 +49,9 @@ func failsTransition(err error) bool {
 	return errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrAlreadyExists) ||
 		errors.Is(err, errConstraint)
 }
+
+// isBusy reports whether err is SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}

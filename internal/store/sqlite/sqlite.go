@@ -95,8 +95,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // setup checks the writer's journal mode, migrates the schema, opens the read pool and prepares
 // the statements.
 func (s *Store) setup(ctx context.Context, path, timeout string, queries map[string]string) error {
-	var mode string
-	if err := s.w.QueryRowContext(ctx, queries["journal_mode"]).Scan(&mode); err != nil {
+	mode, err := s.journalMode(ctx, queries["journal_mode"])
+	if err != nil {
 		return fmt.Errorf("read journal mode: %w", err)
 	}
 	if !strings.EqualFold(mode, "wal") {
@@ -124,6 +124,26 @@ func (s *Store) setup(ctx context.Context, path, timeout string, queries map[str
 		return err
 	}
 	return prepare(ctx, s.r, queries, &s.rs)
+}
+
+// journalMode connects the writer (which switches the file to WAL) and returns the journal mode.
+// Two connections switching a new file to WAL at once can deadlock on the upgrade to an exclusive
+// lock; SQLite then fails one of them with SQLITE_BUSY at once instead of calling its busy
+// handler, so the connection is retried here, within the busy timeout.
+func (s *Store) journalMode(ctx context.Context, query string) (string, error) {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		var mode string
+		err := s.w.QueryRowContext(ctx, query).Scan(&mode)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return mode, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // Close releases the store's connections.
