@@ -32,6 +32,7 @@ type StateError struct {
 	Cause string
 }
 
+// Error formats the error as "Name: Cause".
 func (e *StateError) Error() string { return e.Name + ": " + e.Cause }
 
 func stateErr(name, format string, args ...any) *StateError {

@@ -26,6 +26,7 @@ type Error struct {
 	Message string
 }
 
+// Error formats the error as "States.Func: message".
 func (e *Error) Error() string { return e.Func + ": " + e.Message }
 
 func failf(fn, format string, args ...any) *Error {
