@@ -14,7 +14,8 @@ import (
 // Within a transition the writes run in this order: the execution row (so a stale version is
 // ErrConflict before anything else can collide), the current pointer, the events, the consumed
 // task and timer rows, DropRunTasksAndTimers (which therefore removes only rows that existed
-// before the transition), and last the new task and timer rows.
+// before the transition), and last the new task and timer rows. Linked transitions follow, in the
+// same savepoint.
 func (s *Store) Apply(ctx context.Context, ts []*store.Transition) ([]error, error) {
 	results := make([]error, len(ts))
 	if len(ts) == 0 {

@@ -13,6 +13,10 @@
 //   - new task and timer IDs increase and are never reused, even after the newest row is consumed;
 //   - reading the events of a run that has none is an empty result, not an error.
 //
+// Besides the cases written out one by one, a model-based test (Model) applies random batches in
+// which some transitions are broken in one way or another, and after every batch compares all it
+// can read with an in-memory model of these semantics.
+//
 // Times are compared at microsecond precision (PostgreSQL's) and must come back in UTC. Blobs must
 // round-trip byte for byte; a driver may return nil for an empty blob.
 package storetest
