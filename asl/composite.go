@@ -441,11 +441,12 @@ func (c *composite) childFailed(x *Execution, child *thread, e *StateError) {
 	c.done++
 	tolerated := false
 	if c.tolCount >= 0 || c.tolPct >= 0 {
+		// with both thresholds set, exceeding either fails the Map
 		tolerated = true
-		if c.tolCount >= 0 && int64(c.failures) > c.tolCount && (c.tolPct < 0 || float64(c.failures)*100/float64(len(c.inputs)) > c.tolPct) {
+		if c.tolCount >= 0 && int64(c.failures) > c.tolCount {
 			tolerated = false
 		}
-		if c.tolCount < 0 && float64(c.failures)*100/float64(len(c.inputs)) > c.tolPct {
+		if c.tolPct >= 0 && float64(c.failures)*100/float64(len(c.inputs)) > c.tolPct {
 			tolerated = false
 		}
 		if !tolerated {

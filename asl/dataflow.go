@@ -66,8 +66,28 @@ func (x *Execution) buildContext() {
 	x.stmCtx = s
 }
 
-// contextObject builds $$ for the thread's current state.
+// ctxKey is what $$ depends on besides the execution: the thread's state entry, retry, token and
+// Map item. contextObject rebuilds $$ only when it changes.
+type ctxKey struct {
+	cur     *state
+	entered time.Time
+	retry   int
+	token   string
+	item    *mapItem
+}
+
+// contextObject returns $$ for the thread's current state. The object is shared (values are
+// immutable) and cached until the thread moves on.
 func (x *Execution) contextObject(th *thread) *jsonv.Object {
+	key := ctxKey{cur: th.cur, entered: th.entered, retry: th.retryCount, token: th.token, item: th.item}
+	if th.ctx != nil && th.ctxKey == key {
+		return th.ctx
+	}
+	th.ctx, th.ctxKey = x.buildContextObject(th), key
+	return th.ctx
+}
+
+func (x *Execution) buildContextObject(th *thread) *jsonv.Object {
 	o := jsonv.NewObject()
 	o.Set("Execution", x.execCtx)
 	st := jsonv.NewObject()

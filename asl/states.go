@@ -31,6 +31,8 @@ type thread struct {
 	ioPhase    int      // what a Map's pending I/O command is for
 	mapInput   any      // a Map's effective input while its ItemReader runs
 	dead       bool
+	ctx        *jsonv.Object // cached $$ (see contextObject)
+	ctxKey     ctxKey
 }
 
 type mapItem struct {
