@@ -30,6 +30,12 @@ const referenceVersion = "2.0.6"
 // 2.0.6, with the reason. The test logs them instead of failing, reports how many there are, and
 // fails if one of them starts to pass (so the list cannot go stale).
 var knownGaps = map[string]string{
+	`$split("😀a😀", "")`: "JavaScript splits into UTF-16 code units and keeps lone surrogates; Go strings are UTF-8 and cannot hold them (Duro gives U+FFFD)",
+	`$match("abc", function($s){{"match": "b", "start": 1, "end": 2, "groups": []}})`:        "a matcher result without next: jsonata-js fails with a JavaScript TypeError, Duro with T1010",
+	`$replace("abc", function($s){{"match": "b", "start": 1, "end": 2, "groups": []}}, "X")`: "a matcher result without next: jsonata-js fails with a JavaScript TypeError, Duro with T1010",
+	`$split("abc", function($s){{"match": "b", "start": 1, "end": 2, "groups": []}})`:        "a matcher result without next: jsonata-js fails with a JavaScript TypeError, Duro with T1010",
+	`library.loans@$l.library.books@$b[$l.isbn=$b.isbn]{$l.customer: $b.title}`:              "group-by over an empty tuple stream: jsonata-js fails with a JavaScript TypeError, Duro gives {} as for an empty sequence",
+	`library.customers@$c.library.loans[customer=$c.id]{$c.name: $count(isbn)}`:              "group-by over an empty tuple stream: jsonata-js fails with a JavaScript TypeError, Duro gives {} as for an empty sequence",
 	`{"a": [1, 2]} ~> |a|{"x": 1}|`:          "jsonata-js fails with a JavaScript TypeError (no JSONata code) when a transform updates a number; Duro reports T2014",
 	`{"a": {"b": 1}} ~> |**|{"seen": true}|`: "jsonata-js fails with a JavaScript TypeError (no JSONata code) when a transform updates a number; Duro reports T2014",
 }

@@ -233,7 +233,8 @@ func (c *call) fromMatchObject(res any, s string) (*matchResult, *Error) {
 	}
 	m.next = func() (*matchResult, *Error) {
 		if !isFunction(nf) {
-			return nil, nil
+			// jsonata-js fails with a TypeError calling the missing next function
+			return nil, &Error{Code: "T1010"}
 		}
 		r, err := c.callFn(nf)
 		if err != nil {
