@@ -114,7 +114,12 @@ func TestParentClosePolicies(t *testing.T) {
 			require.NoError(t, run.Get(e.ctx(), nil))
 			if tc.want == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 				// Abandoned: still running well after the parent closed; then clean up.
-				require.Never(t, func() bool { return e.status(childID, "") != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING }, 2*time.Second, 100*time.Millisecond)
+				// (No require inside the condition: Never runs it on its own goroutine.)
+				require.Never(t, func() bool {
+					d, err := e.c.DescribeWorkflowExecution(e.ctx(), childID, "")
+					return err == nil && d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+				}, 2*time.Second, 100*time.Millisecond)
+				require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, e.status(childID, ""))
 				require.NoError(t, e.c.TerminateWorkflow(e.ctx(), childID, "", "cleanup"))
 				return
 			}
