@@ -497,6 +497,12 @@ func (x *Execution) abortComposite(c *composite) {
 // abortThread cancels a thread's pending command and everything below it.
 func (x *Execution) abortThread(t *thread) {
 	t.dead = true
+	if t.cur != nil {
+		switch t.cur.typ {
+		case TypeTask, TypeWait, TypeParallel, TypeMap:
+			x.record(t.prev, eventPrefix(t.cur.typ)+"Aborted", "")
+		}
+	}
 	if t.pending != 0 {
 		x.cancelCommand(t.pending)
 		t.pending = 0

@@ -207,15 +207,14 @@ type Execution struct {
 	cmds    []Command
 	events  []Event
 
-	status   Status
-	output   any
-	errName  string
-	cause    string
-	timerID  int64
-	root     *thread
-	execCtx  *jsonv.Object
-	stmCtx   *jsonv.Object
-	inputStr any
+	status  Status
+	output  any
+	errName string
+	cause   string
+	timerID int64
+	root    *thread
+	execCtx *jsonv.Object
+	stmCtx  *jsonv.Object
 }
 
 // Start begins an execution and returns it with its first commands.

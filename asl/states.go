@@ -96,6 +96,13 @@ func (x *Execution) runState(th *thread) {
 	}
 }
 
+// evaluationFailed records Step Functions' EvaluationFailed event for a failed JSONata
+// evaluation, then handles the error like any other.
+func (x *Execution) evaluationFailed(th *thread, e *StateError) {
+	x.recordOn(th, "EvaluationFailed", "evaluationFailedEventDetails",
+		field("error", e.Name), field("cause", e.Cause), field("state", th.cur.name))
+}
+
 // asStateErr turns any evaluation error into a StateError.
 func asStateErr(err error) *StateError {
 	if err == nil {
@@ -286,7 +293,7 @@ func (x *Execution) exit(th *thread, output any, assigned map[string]any, next s
 	st := th.cur
 	details := []detail{field("name", st.name), jsonField("output", output), field("outputDetails", truncatedFalse())}
 	if len(assigned) > 0 {
-		details = append(details, field("assignedVariables", assignedJSON(x.assignOrder(th, next), assigned)),
+		details = append(details, field("assignedVariables", assignedJSON(x.assignOrder(th), assigned)),
 			field("assignedVariablesDetails", truncatedFalse()))
 		for k, v := range assigned {
 			th.scope.set(k, v)
@@ -301,7 +308,7 @@ func (x *Execution) exit(th *thread, output any, assigned map[string]any, next s
 }
 
 // assignOrder returns the Assign block that produced the assignments, for ordering them.
-func (x *Execution) assignOrder(th *thread, next string) *tmpl {
+func (x *Execution) assignOrder(th *thread) *tmpl {
 	st := th.cur
 	if th.assignFrom != nil {
 		t := th.assignFrom
@@ -339,9 +346,6 @@ func (x *Execution) runTask(th *thread) *StateError {
 	heartbeat, _, err := x.dynInt(th, st.heartbeatSeconds, th.input, states, 1)
 	if err != nil {
 		return asStateErr(err)
-	}
-	if timeout == 0 && strings.HasSuffix(st.resource, ".waitForTaskToken") {
-		timeout = 0 // no default: Step Functions waits up to the execution's own limit
 	}
 	var creds any
 	if st.credentials != nil {
@@ -626,6 +630,9 @@ func (x *Execution) runFail(th *thread) *StateError {
 // failing the thread.
 func (x *Execution) stateFailed(th *thread, e *StateError) {
 	st := th.cur
+	if e.Name == ErrQueryEvaluationError {
+		x.evaluationFailed(th, e)
+	}
 	for i, r := range st.retry {
 		if !matches(r.errorEquals, e.Name) {
 			continue
