@@ -459,10 +459,8 @@ func jsDateParse(s string) float64 {
 	if m[8] == "" && m[4] == "" && len(s) > 10 {
 		return math.NaN()
 	}
+	// like V8, a day past the end of the month rolls into the next month
 	t := time.Date(y, time.Month(mo), d, h, mi, sec, ms*1e6, time.UTC)
-	if d > daysIn(y, time.Month(mo)) {
-		return math.NaN()
-	}
 	v := float64(t.UnixMilli())
 	if z := m[8]; z != "" && z != "Z" {
 		z = strings.ReplaceAll(z, ":", "")
@@ -478,10 +476,6 @@ func jsDateParse(s string) float64 {
 	return v
 }
 
-func daysIn(y int, m time.Month) int {
-	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
-}
-
 func fnToMillis(c *call, a []any) (any, *Error) {
 	ts, ok := str(a[0])
 	if !ok {
@@ -495,6 +489,14 @@ func fnToMillis(c *call, a []any) (any, *Error) {
 		return jsDateParse(ts), nil
 	}
 	return parseDateTime(ts, pic, c.ev.opts.Now.UTC())
+}
+
+// jsUTCYear is the year Date.UTC uses: 0 to 99 mean 1900 to 1999.
+func jsUTCYear(y float64) int {
+	if y >= 0 && y <= 99 {
+		return int(y) + 1900
+	}
+	return int(y)
 }
 
 type dtMatcher struct {
@@ -683,7 +685,7 @@ func parseDateTime(ts, picture string, now time.Time) (any, *Error) {
 	}
 	D := numOf('D')
 	if dateB {
-		first := time.Date(int(numOf('Y')), 1, 1, 0, 0, 0, 0, time.UTC)
+		first := time.Date(jsUTCYear(numOf('Y')), 1, 1, 0, 0, 0, 0, time.UTC)
 		d := first.Add(time.Duration(numOf('d')-1) * 24 * time.Hour)
 		M = float64(d.Month() - 1)
 		D = float64(d.Day())
@@ -708,7 +710,7 @@ func parseDateTime(ts, picture string, now time.Time) (any, *Error) {
 			return math.NaN(), nil
 		}
 	}
-	t := time.Date(int(vals[0]), time.Month(int(vals[1])+1), int(vals[2]), int(vals[3]), int(vals[4]), int(vals[5]), int(vals[6])*1e6, time.UTC)
+	t := time.Date(jsUTCYear(vals[0]), time.Month(int(vals[1])+1), int(vals[2]), int(vals[3]), int(vals[4]), int(vals[5]), int(vals[6])*1e6, time.UTC)
 	millis := float64(t.UnixMilli())
 	if z, ok := comps['Z'].(float64); ok && z != 0 {
 		millis -= z * 60000

@@ -32,9 +32,9 @@ import (
 // an operator or function builds, the most items an array may get by concatenation, and the most
 // values a result may hold once expanded (shared values count each time they appear).
 const (
-	maxStringBytes = 1 << 25
-	maxArrayItems  = 1 << 22
-	maxResultNodes = 1 << 22
+	maxStringBytes = 1 << 24
+	maxArrayItems  = 1 << 20
+	maxResultNodes = 1 << 21
 )
 
 // Expr is a compiled JSONata expression. It is immutable and safe for concurrent use.
@@ -140,6 +140,10 @@ func (e *Expr) Eval(input any, vars map[string]any, opts *Options) (result any, 
 		res = a.items[0]
 	}
 	budget := maxResultNodes
+	if !countNodes(res, &budget) {
+		return nil, newError("U1003", 0, "", nil)
+	}
+	budget = maxResultNodes
 	out, oerr := toJSON(res, &budget)
 	if oerr != nil {
 		oerr.render()

@@ -29,6 +29,10 @@ func fnString(v any, pretty bool) (string, *Error) {
 func stringify(v any, pretty bool) (string, *Error) {
 	var b strings.Builder
 	budget := maxResultNodes
+	if !countNodes(v, &budget) {
+		return "", &Error{Code: "U1003"}
+	}
+	budget = maxResultNodes
 	if err := writeJSON(&b, v, pretty, "", &budget); err != nil {
 		return "", err
 	}
@@ -129,6 +133,30 @@ func writeJSON(b *strings.Builder, v any, pretty bool, indent string, budget *in
 		b.WriteString("null")
 	}
 	return nil
+}
+
+// countNodes counts the values in v, shared ones each time they appear, and reports whether they
+// fit the budget. It allocates nothing, so a value that expands exponentially is refused quickly.
+func countNodes(v any, budget *int) bool {
+	*budget--
+	if *budget < 0 {
+		return false
+	}
+	switch t := v.(type) {
+	case *array:
+		for _, e := range t.items {
+			if !countNodes(e, budget) {
+				return false
+			}
+		}
+	case *object:
+		for _, k := range t.keys {
+			if !countNodes(t.m[k], budget) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 const hexDigits = "0123456789abcdef"
