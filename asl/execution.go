@@ -40,7 +40,14 @@ type ExecutionConfig struct {
 	// bounds the work of a definition that loops without ever waiting. 0 means
 	// DefaultMaxHistoryEvents.
 	MaxHistoryEvents int
+	// MaxPendingTasks bounds the task commands outstanding at once; further tasks wait, in the
+	// order they were reached, until one ends. 0 means DefaultMaxPendingTasks.
+	MaxPendingTasks int
 }
+
+// DefaultMaxPendingTasks is the pending-task bound when ExecutionConfig.MaxPendingTasks is 0:
+// Temporal's default limit on pending activities (DESIGN.md, Limits).
+const DefaultMaxPendingTasks = 2000
 
 // DefaultMaxHistoryEvents is the history limit when ExecutionConfig.MaxHistoryEvents is 0. It is
 // a safety bound for the decider; engines and APIs apply their own, smaller limits.
@@ -215,6 +222,10 @@ type Execution struct {
 	root    *thread
 	execCtx *jsonv.Object
 	stmCtx  *jsonv.Object
+
+	tasksRunning int
+	taskQueue    []queuedTask
+	queued       map[int64]bool // IDs of task commands held in taskQueue
 }
 
 // Start begins an execution and returns it with its first commands.
@@ -225,12 +236,16 @@ func (m *Machine) Start(cfg ExecutionConfig) (*Execution, []Command) {
 	if cfg.MaxHistoryEvents <= 0 {
 		cfg.MaxHistoryEvents = DefaultMaxHistoryEvents
 	}
+	if cfg.MaxPendingTasks <= 0 {
+		cfg.MaxPendingTasks = DefaultMaxPendingTasks
+	}
 	x := &Execution{
 		m:       m,
 		cfg:     cfg,
 		now:     cfg.StartTime,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		waiters: map[int64]*waiter{},
+		queued:  map[int64]bool{},
 		status:  StatusRunning,
 	}
 	x.buildContext()
@@ -280,7 +295,7 @@ func (x *Execution) Apply(o Outcome) ([]Command, error) {
 		return nil, ErrClosed
 	}
 	w, ok := x.waiters[o.CommandID]
-	if !ok {
+	if !ok || x.queued[o.CommandID] {
 		return nil, fmt.Errorf("outcome for command %d: %w", o.CommandID, ErrUnknownCommand)
 	}
 	delete(x.waiters, o.CommandID)
@@ -296,6 +311,7 @@ func (x *Execution) Apply(o Outcome) ([]Command, error) {
 func (x *Execution) dispatch(w *waiter, o Outcome) {
 	switch w.kind {
 	case waitTask:
+		x.taskEnded()
 		x.onTaskOutcome(w.th, o)
 	case waitTimer:
 		th := w.th
@@ -325,8 +341,9 @@ func (x *Execution) Error() (name, cause string) { return x.errName, x.cause }
 // History returns the events recorded so far. The slice must not be modified.
 func (x *Execution) History() []Event { return x.events }
 
-// Pending returns the IDs of the commands whose outcomes the execution waits for.
-func (x *Execution) Pending() int { return len(x.waiters) }
+// Pending returns how many issued commands the execution waits on (tasks held back by
+// MaxPendingTasks are not issued yet and do not count).
+func (x *Execution) Pending() int { return len(x.waiters) - len(x.queued) }
 
 func (x *Execution) takeCommands() []Command {
 	c := x.cmds
@@ -371,10 +388,18 @@ func (x *Execution) emitTimer(at time.Time, purpose, stateName string, w *waiter
 }
 
 func (x *Execution) cancelCommand(id int64) {
-	if _, ok := x.waiters[id]; !ok {
+	w, ok := x.waiters[id]
+	if !ok {
 		return
 	}
 	delete(x.waiters, id)
+	if x.queued[id] { // never issued: nothing to cancel outside
+		delete(x.queued, id)
+		return
+	}
+	if w.kind == waitTask {
+		x.taskEnded()
+	}
 	x.emit(Command{ID: x.newID(), Kind: CommandCancel, CancelID: id})
 }
 

@@ -361,14 +361,48 @@ func (x *Execution) runTask(th *thread) *StateError {
 	if heartbeat > 0 {
 		details = append(details, field("heartbeatInSeconds", heartbeat))
 	}
-	x.recordOn(th, "TaskScheduled", "taskScheduledEventDetails", details...)
 	th.pending = id
 	x.waiters[id] = &waiter{kind: waitTask, th: th}
-	x.emit(Command{ID: id, Kind: CommandRunTask, Task: &TaskCommand{
+	x.issueTask(queuedTask{th: th, details: details, cmd: Command{ID: id, Kind: CommandRunTask, Task: &TaskCommand{
 		StateName: st.name, Resource: st.resource, Input: in, TimeoutSeconds: timeout, HeartbeatSeconds: heartbeat,
 		Token: th.token, Credentials: creds, Attempt: th.retryCount + 1,
-	}})
+	}}})
 	return nil
+}
+
+// queuedTask is a task command held back because MaxPendingTasks tasks are already running.
+type queuedTask struct {
+	th      *thread
+	details []detail
+	cmd     Command
+}
+
+// issueTask emits a task command, or queues it while MaxPendingTasks tasks are running (nested
+// Maps and wide Parallels must not exceed the engine's pending-activity limit).
+func (x *Execution) issueTask(q queuedTask) {
+	if x.tasksRunning >= x.cfg.MaxPendingTasks {
+		x.taskQueue = append(x.taskQueue, q)
+		x.queued[q.cmd.ID] = true
+		return
+	}
+	x.tasksRunning++
+	x.recordOn(q.th, "TaskScheduled", "taskScheduledEventDetails", q.details...)
+	x.emit(q.cmd)
+}
+
+// taskEnded frees a running task's slot and issues queued tasks in FIFO order.
+func (x *Execution) taskEnded() {
+	x.tasksRunning--
+	for x.tasksRunning < x.cfg.MaxPendingTasks && len(x.taskQueue) > 0 {
+		q := x.taskQueue[0]
+		x.taskQueue[0] = queuedTask{}
+		x.taskQueue = x.taskQueue[1:]
+		if !x.queued[q.cmd.ID] {
+			continue // cancelled while queued
+		}
+		delete(x.queued, q.cmd.ID)
+		x.issueTask(q)
+	}
 }
 
 // resourceParts splits a Task resource for history events: arn:aws:states:::lambda:invoke gives
