@@ -121,8 +121,15 @@ func commandsText(all [][]Command) string {
 // recorded outcomes on a fresh start emits the same commands and the same history, so the engine
 // can persist outcomes only and resume after any step.
 func TestReplayIsDeterministic(t *testing.T) {
+	for _, limit := range []int{0, 1} {
+		t.Run(fmt.Sprintf("max-pending-%d", limit), func(t *testing.T) { testReplay(t, limit) })
+	}
+}
+
+func testReplay(t *testing.T, maxPending int) {
 	m := mustCompile(t, busyMachine)
 	cfg := testConfig(mustParse(t, `{"items":[1,2,3,4,5]}`))
+	cfg.MaxPendingTasks = maxPending
 	x, outcomes, all := driveBusy(t, m, cfg)
 	require.Equal(t, StatusSucceeded, x.Status())
 	out := x.Output().(*jsonv.Object)
