@@ -44,8 +44,9 @@ type transformFn struct {
 
 // nativeFn is a function made by the evaluator (a matcher's next, a function chain).
 type nativeFn struct {
-	arity int
-	fn    func(c *call, args []any) (any, *Error)
+	arity  int
+	object bool // jsonata-js makes it a lambda object (truthy), not a bare JavaScript function
+	fn     func(c *call, args []any) (any, *Error)
 }
 
 // placeholderType marks a '?' argument of a partial application.
@@ -292,7 +293,7 @@ func (ev *evaluator) evalApply(expr *node, input any, env *frame) (any, *Error) 
 	}
 	if isFunction(lhs) {
 		f, g := lhs, fn
-		return &nativeFn{arity: 1, fn: func(c *call, args []any) (any, *Error) {
+		return &nativeFn{arity: 1, object: true, fn: func(c *call, args []any) (any, *Error) {
 			v, err := c.ev.apply(f, []any{argAt(args, 0)}, nil, c.env)
 			if err != nil {
 				return nil, err

@@ -550,6 +550,11 @@ func toBoolean(v any) (any, *Error) {
 		return len(t.keys) > 0, nil
 	case bool:
 		return t, nil
+	case *lambda, *builtin, *transformFn:
+		// jsonata-js represents these as objects with properties, which are truthy
+		return true, nil
+	case *nativeFn:
+		return t.object, nil
 	}
 	return false, nil
 }

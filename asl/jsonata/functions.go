@@ -231,10 +231,20 @@ func standardFunctions() []*builtin {
 			}
 			return c.ev.opts.Random(), nil
 		}),
-		def("boolean", "<x-:b>", 1, 1, func(c *call, a []any) (any, *Error) { return toBoolean(a[0]) }),
+		// A function passed as an argument reaches a jsonata-js built-in wrapped in a bare
+		// JavaScript function, which $boolean treats as false.
+		def("boolean", "<x-:b>", 1, 1, func(c *call, a []any) (any, *Error) {
+			if isFunction(a[0]) {
+				return false, nil
+			}
+			return toBoolean(a[0])
+		}),
 		def("not", "<x-:b>", 1, 1, func(c *call, a []any) (any, *Error) {
 			if isUndef(a[0]) {
 				return Undefined, nil
+			}
+			if isFunction(a[0]) {
+				return true, nil
 			}
 			b, err := toBoolean(a[0])
 			if err != nil {
