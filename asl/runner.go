@@ -54,28 +54,6 @@ func (c *VirtualClock) SleepUntil(_ context.Context, t time.Time) error {
 	return nil
 }
 
-// RealClock is the wall clock; SleepUntil really waits.
-type RealClock struct{}
-
-// Now returns the wall-clock time.
-func (RealClock) Now() time.Time { return time.Now() }
-
-// SleepUntil waits until t or until ctx ends.
-func (RealClock) SleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return nil
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // Runner drives an [Execution] in memory: it runs tasks through Tasks one at a time in the order
 // the decider issued them, fires timers in time order on Clock, runs distributed Map children as
 // nested executions and feeds every outcome back. It is what `duro asl run` and the tests use; the

@@ -194,3 +194,28 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	}
 	return b.Buffer.Write(p)
 }
+
+// RealClock is the wall clock for asl.Runner: Wait states and retry backoffs really wait. It
+// lives here, not in package asl, which never reads the clock.
+type RealClock struct{}
+
+var _ asl.Clock = RealClock{}
+
+// Now returns the wall-clock time.
+func (RealClock) Now() time.Time { return time.Now() }
+
+// SleepUntil waits until t or until ctx ends.
+func (RealClock) SleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait until %s: %w", t.Format(time.RFC3339), ctx.Err())
+	}
+}

@@ -175,7 +175,7 @@ func aslRun(ctx context.Context, env *Env, args []string) int {
 		writeDiagnostics(env.Stdout, diags)
 		return 2
 	}
-	var clk asl.Clock = asl.RealClock{}
+	var clk asl.Clock = asllocal.RealClock{}
 	if noWait {
 		clk = &asl.VirtualClock{T: time.Now()}
 	}
