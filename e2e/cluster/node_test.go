@@ -9,13 +9,17 @@
 package cluster
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -68,6 +72,7 @@ type node struct {
 	bin      string
 	env      []string
 	grpcAddr string
+	httpAddr string
 	logPath  string
 
 	mu     sync.Mutex
@@ -79,10 +84,10 @@ type node struct {
 // newNode prepares (but does not start) a node on store; t.Cleanup kills it.
 func newNode(t testing.TB, name, store string) *node {
 	t.Helper()
-	n := &node{name: name, bin: duroBinary(t), grpcAddr: freeAddr(t), logPath: filepath.Join(t.TempDir(), name+".log")}
+	n := &node{name: name, bin: duroBinary(t), grpcAddr: freeAddr(t), httpAddr: freeAddr(t), logPath: filepath.Join(t.TempDir(), name+".log")}
 	n.env = append(os.Environ(),
 		"DURO_GRPC_ADDR="+n.grpcAddr,
-		"DURO_HTTP_ADDR="+freeAddr(t),
+		"DURO_HTTP_ADDR="+n.httpAddr,
 		"DURO_STORE="+store,
 		"DURO_LOG_LEVEL=info",
 	)
@@ -178,6 +183,36 @@ func (n *node) signal(sig syscall.Signal) (*os.ProcessState, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.state, nil
+}
+
+// metrics reads the node's counters from /metrics.
+func (n *node) metrics() (map[string]float64, error) {
+	resp, err := http.Get("http://" + n.httpAddr + "/metrics")
+	if err != nil {
+		return nil, fmt.Errorf("metrics of %s: %w", n.name, err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
+		out[name] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("metrics of %s: %w", n.name, err)
+	}
+	return out, nil
 }
 
 // dial connects an SDK client to the node and closes it when the test ends.

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -52,6 +53,26 @@ type queue struct {
 	waiters  []*waiter
 	inFlight map[int64]bool // rows being claimed by a poller of this node
 	pollers  map[string]time.Time
+	// done holds the IDs of rows this node consumed lately (claimed, or dropped as stale), so
+	// that a backlog listing read before the claim does not send another poller after a row that
+	// is gone: its claim would lose the DELETE, which costs the engine a conflict and its retries.
+	done     map[int64]struct{}
+	doneRing []int64
+	doneNext int
+}
+
+// doneWindow bounds the consumed row IDs a queue remembers.
+const doneWindow = 4096
+
+func (q *queue) markDone(id int64) {
+	if len(q.doneRing) < doneWindow {
+		q.doneRing = append(q.doneRing, id)
+	} else {
+		delete(q.done, q.doneRing[q.doneNext])
+		q.doneRing[q.doneNext] = id
+		q.doneNext = (q.doneNext + 1) % doneWindow
+	}
+	q.done[id] = struct{}{}
 }
 
 type waiter struct {
@@ -73,7 +94,7 @@ func New(cfg Config) *Matcher {
 func (m *Matcher) q(key store.TaskQueueKey) *queue {
 	q := m.queues[key]
 	if q == nil {
-		q = &queue{inFlight: map[int64]bool{}, pollers: map[string]time.Time{}}
+		q = &queue{inFlight: map[int64]bool{}, pollers: map[string]time.Time{}, done: map[int64]struct{}{}}
 		m.queues[key] = q
 	}
 	return q
@@ -243,13 +264,19 @@ func (m *Matcher) backlog(ctx context.Context, key store.TaskQueueKey, start Sta
 			return nil, fmt.Errorf("%w: %w", errBacklogRead, err)
 		}
 		claimedAny := false
+		// Start at a random row of the listing: pollers of other nodes read the same rows, and
+		// all taking the oldest first would make them race for it.
+		off := 0
+		if len(rows) > 1 {
+			off = rand.IntN(len(rows))
+		}
 		for i := range rows {
 			select {
 			case <-m.draining:
 				return nil, nil
 			default:
 			}
-			res, err := m.claim(ctx, key, &rows[i], start)
+			res, err := m.claim(ctx, key, &rows[(off+i)%len(rows)], start)
 			if res != nil || err != nil {
 				return res, err
 			}
@@ -271,18 +298,24 @@ const backlogRetry = 500 * time.Millisecond
 func (m *Matcher) claim(ctx context.Context, key store.TaskQueueKey, t *store.Task, start StartFunc) (any, error) {
 	m.mu.Lock()
 	q := m.q(key)
-	if q.inFlight[t.ID] {
+	_, done := q.done[t.ID]
+	if q.inFlight[t.ID] || done {
 		m.mu.Unlock()
 		return nil, nil
 	}
 	q.inFlight[t.ID] = true
 	m.mu.Unlock()
+	consumed := false
 	defer func() {
 		m.mu.Lock()
 		delete(q.inFlight, t.ID)
+		if consumed {
+			q.markDone(t.ID)
+		}
 		m.mu.Unlock()
 	}()
 	res, err := start(ctx, t)
+	consumed = err == nil || (m.cfg.IsStale != nil && m.cfg.IsStale(err))
 	if err != nil {
 		if m.cfg.IsStale != nil && m.cfg.IsStale(err) {
 			return nil, nil

@@ -1,0 +1,127 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/duro-dev/duro/internal/store/postgres/pgtest"
+)
+
+// echo is the benchmark's one activity.
+func echo(_ context.Context, s string) (string, error) { return s, nil }
+
+// oneActivityWorkflow runs echo once.
+func oneActivityWorkflow(ctx workflow.Context, s string) (string, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+	var out string
+	err := workflow.ExecuteActivity(ctx, echo, s).Get(ctx, &out)
+	return out, err
+}
+
+// BenchmarkOneActivityWorkflow runs b.N one-activity workflows, 50 in flight, on `duro server`
+// subprocesses: SQLite with one node, and PostgreSQL (a fresh schema on DURO_TEST_DATABASE_URL)
+// with one, two and three nodes. With several nodes, clients and workers are spread over all of
+// them (one SDK worker per node, starts round-robin), as behind a load balancer. It reports
+// throughput and start-to-result latency percentiles. Run it with a fixed count, e.g.
+//
+//	go test -run '^$' -bench OneActivityWorkflow -benchtime 1000x ./e2e/cluster
+func BenchmarkOneActivityWorkflow(b *testing.B) {
+	b.Run("sqlite/nodes=1", func(b *testing.B) {
+		benchCluster(b, "sqlite:"+filepath.Join(b.TempDir(), "duro.db"), 1)
+	})
+	for _, n := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("postgres/nodes=%d", n), func(b *testing.B) { benchCluster(b, pgtest.Schema(b), n) })
+	}
+}
+
+func benchCluster(b *testing.B, store string, nodes int) {
+	const inFlight = 50
+	ns := make([]*node, nodes)
+	for i := range ns {
+		ns[i] = newNode(b, fmt.Sprintf("node%d", i+1), store)
+		require.NoError(b, ns[i].start()) // one after the other: the first migrates
+	}
+	tq := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	clients := make([]client.Client, nodes)
+	for i, n := range ns {
+		clients[i] = n.dial(b)
+		w := worker.New(clients[i], tq, worker.Options{})
+		w.RegisterWorkflow(oneActivityWorkflow)
+		w.RegisterActivity(echo)
+		require.NoError(b, w.Start())
+		b.Cleanup(w.Stop)
+	}
+
+	latencies := make([]time.Duration, b.N)
+	errs := make(chan error, 1)
+	sem := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	prefix := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+
+	b.ResetTimer()
+	began := time.Now()
+	for i := 0; i < b.N; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c := clients[i%nodes]
+			t0 := time.Now()
+			in := fmt.Sprint(i)
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("%s-%d", prefix, i), TaskQueue: tq}, oneActivityWorkflow, in)
+			if err == nil {
+				var out string
+				if err = run.Get(ctx, &out); err == nil && out != in {
+					err = fmt.Errorf("workflow %d returned %q", i, out)
+				}
+			}
+			if err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+				return
+			}
+			latencies[i] = time.Since(t0)
+		}(i)
+	}
+	wg.Wait()
+	elapsed := time.Since(began)
+	b.StopTimer()
+	select {
+	case err := <-errs:
+		require.NoError(b, err)
+	default:
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))] }
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "workflows/s")
+	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99-ms")
+
+	// The model's inputs, measured: transitions and commits per workflow, lost races.
+	total := map[string]float64{}
+	for _, n := range ns {
+		m, err := n.metrics()
+		require.NoError(b, err)
+		for k, v := range m {
+			total[k] += v
+		}
+	}
+	b.ReportMetric(total["duro_transitions_total"]/float64(b.N), "transitions/wf")
+	b.ReportMetric(total["duro_commits_total"]/float64(b.N), "commits/wf")
+	b.ReportMetric(total["duro_transition_conflicts_total"]/float64(b.N), "conflicts/wf")
+}
