@@ -40,6 +40,10 @@ type Config struct {
 	OnHistory func(runID string)
 	// CacheSize bounds the number of cached mutable states (default 10,000).
 	CacheSize int
+	// HistoryMaxEvents and HistoryMaxBytes terminate a run whose history grows past them
+	// (Temporal's defaults: 51,200 events, 50 MB).
+	HistoryMaxEvents int
+	HistoryMaxBytes  int
 }
 
 // Engine applies transitions to executions.
@@ -89,6 +93,12 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 10000
+	}
+	if cfg.HistoryMaxEvents == 0 {
+		cfg.HistoryMaxEvents = DefaultHistoryMaxEvents
+	}
+	if cfg.HistoryMaxBytes == 0 {
+		cfg.HistoryMaxBytes = DefaultHistoryMaxBytes
 	}
 	if cfg.OnTask == nil {
 		cfg.OnTask = func(*store.Task) {}

@@ -58,6 +58,9 @@ func (t *txn) cancelTimer(a *commandpb.CancelTimerCommandAttributes, wtcID int64
 // stands for (a user timer firing, an activity or workflow-task timeout, a retry, a run timeout).
 // The row is consumed in the same transition, so a timer fires once however many nodes see it.
 func (e *Engine) FireTimer(ctx context.Context, row store.Timer) error {
+	if row.Kind == timerRetention {
+		return e.fireRetention(ctx, row)
+	}
 	err := e.update(ctx, execKey{row.Namespace, row.WorkflowID, row.RunID}, func(t *txn) error {
 		if !t.ms.open() {
 			// A closed run's rows were all dropped by its closing transition: this one is gone.

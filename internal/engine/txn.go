@@ -28,6 +28,7 @@ const (
 	timerWorkflowRun
 	timerWorkflowExecution
 	timerStartDelay
+	timerRetention
 )
 
 // txn accumulates one transition of one run: the events it appends, the rows it adds and consumes,
@@ -204,14 +205,26 @@ func (t *txn) build() (*store.Transition, error) {
 	if t.wftNeeded && ms.open() && ms.WFT == nil {
 		t.scheduleWFT(1)
 	}
-	events := make([]store.Event, len(t.events))
-	for i, ev := range t.events {
-		b, err := proto.Marshal(ev)
-		if err != nil {
-			return nil, fmt.Errorf("encode event %d: %w", ev.EventId, err)
+	events := make([]store.Event, 0, len(t.events))
+	encode := func(from int) error {
+		for _, ev := range t.events[from:] {
+			b, err := proto.Marshal(ev)
+			if err != nil {
+				return fmt.Errorf("encode event %d: %w", ev.EventId, err)
+			}
+			events = append(events, store.Event{EventID: ev.EventId, Data: b})
+			ms.HistorySize += int64(len(b))
 		}
-		events[i] = store.Event{EventID: ev.EventId, Data: b}
-		ms.HistorySize += int64(len(b))
+		return nil
+	}
+	if err := encode(0); err != nil {
+		return nil, err
+	}
+	if n := len(t.events); ms.open() {
+		t.enforceHistoryLimits()
+		if err := encode(n); err != nil {
+			return nil, err
+		}
 	}
 	state, err := ms.encode()
 	if err != nil {
@@ -273,4 +286,5 @@ func (t *txn) closeRun(status enumspb.WorkflowExecutionStatus, closeEventID int6
 		StartRequestID: ms.StartRequestID, StartTime: ms.StartTime,
 	}}
 	t.onClose(status)
+	t.armRetention()
 }

@@ -267,3 +267,35 @@ func (s *Service) QueryWorkflow(ctx context.Context, req *workflowservice.QueryW
 	}
 	return resp, nil
 }
+
+// ResetWorkflowExecution starts a new run from a workflow task of an existing one.
+func (s *Service) ResetWorkflowExecution(ctx context.Context, req *workflowservice.ResetWorkflowExecutionRequest) (*workflowservice.ResetWorkflowExecutionResponse, error) {
+	v := &validator{}
+	v.namespace(req.GetNamespace())
+	v.execution(req.GetWorkflowExecution())
+	v.check(req.GetWorkflowTaskFinishEventId() > 0, "WorkflowTaskFinishEventId is not set on request.")
+	v.check(len(req.GetRequestId()) <= maxIDLength, "RequestId length exceeds limit.")
+	if v.err != nil {
+		return nil, v.err
+	}
+	runID, err := s.e.Reset(ctx, req)
+	if err != nil {
+		return nil, s.mapNS(req.GetNamespace(), err)
+	}
+	return &workflowservice.ResetWorkflowExecutionResponse{RunId: runID}, nil
+}
+
+// DeleteWorkflowExecution deletes a run and its history, terminating it first if it is open.
+func (s *Service) DeleteWorkflowExecution(ctx context.Context, req *workflowservice.DeleteWorkflowExecutionRequest) (*workflowservice.DeleteWorkflowExecutionResponse, error) {
+	v := &validator{}
+	v.namespace(req.GetNamespace())
+	v.execution(req.GetWorkflowExecution())
+	if v.err != nil {
+		return nil, v.err
+	}
+	ex := req.GetWorkflowExecution()
+	if err := s.e.DeleteWorkflow(ctx, req.GetNamespace(), ex.GetWorkflowId(), ex.GetRunId()); err != nil {
+		return nil, s.mapNS(req.GetNamespace(), err)
+	}
+	return &workflowservice.DeleteWorkflowExecutionResponse{}, nil
+}
