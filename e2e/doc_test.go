@@ -8,7 +8,8 @@
 // manual clock), signals before and during activities, queries on running and closed workflows,
 // SideEffect and GetVersion replayed by a fresh worker, cancellation and termination, a saga's
 // compensations, start idempotency and ID conflicts, workflow run, execution and task timeouts,
-// bad input answered with the right gRPC status and no change to state, durability across SIGKILL
+// bad input answered with the right gRPC status and no change to state (with fuzz targets over
+// StartWorkflowExecution and task tokens), durability across SIGKILL
 // (crash_test.go) and a throughput benchmark (BenchmarkOneActivityWorkflow).
 //
 // The store is a temp SQLite file per test; with DURO_E2E_STORE set to a postgres:// URL each test

@@ -26,6 +26,8 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/duro-dev/duro/internal/clock"
 	"github.com/duro-dev/duro/internal/server"
@@ -113,6 +115,16 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	e.c = dial(t, srv.GRPCAddr(), logger)
 	e.raw = e.c.WorkflowService()
 	return e
+}
+
+// plainClient dials the node's Temporal API with plain gRPC: no SDK interceptors, headers or
+// retries, so a test controls every byte of a request.
+func (e *env) plainClient() workflowservice.WorkflowServiceClient {
+	e.t.Helper()
+	conn, err := grpc.NewClient(e.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(e.t, err)
+	e.t.Cleanup(func() { _ = conn.Close() })
+	return workflowservice.NewWorkflowServiceClient(conn)
 }
 
 // dial connects an SDK client and closes it in t.Cleanup.
