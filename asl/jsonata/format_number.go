@@ -75,18 +75,20 @@ type numberVars struct {
 	fractionalPartSize int
 }
 
-func fnFormatNumber(c *call, a []any) (any, *Error) {
-	value, ok := num(a[0])
-	if !ok {
-		return Undefined, nil
-	}
-	picS, _ := str(a[1])
+// numberFormat holds the decimal format properties of one $formatNumber call.
+type numberFormat struct {
+	family                                                   []uint16 // the ten digits from zero-digit
+	decSep, grpSep, expSep, digit, patSep, percent, permille u16
+	minus, zero                                              u16
+}
+
+func newNumberFormat(opts any) (*numberFormat, *Error) {
 	props := map[string]string{
 		"decimal-separator": ".", "grouping-separator": ",", "exponent-separator": "e", "infinity": "Infinity",
 		"minus-sign": "-", "NaN": "NaN", "percent": "%", "per-mille": "\u2030", "zero-digit": "0", "digit": "#",
 		"pattern-separator": ";",
 	}
-	if o, ok := a[2].(*object); ok {
+	if o, ok := opts.(*object); ok {
 		for _, k := range o.keys {
 			s, err := fnString(o.m[k], false)
 			if err != nil {
@@ -96,262 +98,265 @@ func fnFormatNumber(c *call, a []any) (any, *Error) {
 		}
 	}
 	p := func(k string) u16 { return toU16(props[k]) }
-	zeroS := p("zero-digit")
-	if len(zeroS) == 0 {
+	f := &numberFormat{decSep: p("decimal-separator"), grpSep: p("grouping-separator"), expSep: p("exponent-separator"),
+		digit: p("digit"), patSep: p("pattern-separator"), percent: p("percent"), permille: p("per-mille"),
+		minus: p("minus-sign"), zero: p("zero-digit")}
+	if len(f.zero) == 0 {
 		return nil, &Error{Code: "D3080"}
 	}
-	var family []uint16
 	for i := 0; i < 10; i++ {
-		family = append(family, zeroS[0]+uint16(i))
+		f.family = append(f.family, f.zero[0]+uint16(i))
 	}
-	isDigit := func(c uint16) bool { return c >= family[0] && c <= family[9] }
-	single := func(k string) (uint16, bool) {
-		s := p(k)
-		if len(s) == 0 {
-			return 0, false
-		}
-		return s[0], len(s) == 1
-	}
-	decSep, grpSep, expSep, digitC, patSep := p("decimal-separator"), p("grouping-separator"), p("exponent-separator"), p("digit"), p("pattern-separator")
-	isActive := func(c uint16) bool {
-		if isDigit(c) {
-			return true
-		}
-		for _, k := range [][]uint16{decSep, expSep, grpSep, digitC, patSep} {
-			if len(k) == 1 && k[0] == c {
-				return true
-			}
-		}
-		return false
-	}
-	isExp := func(c uint16) bool { return len(expSep) == 1 && expSep[0] == c }
-	_ = single
+	return f, nil
+}
 
-	pic := toU16(picS)
-	var subs []u16
-	if len(patSep) == 0 {
-		subs = []u16{pic}
-	} else {
-		rest := pic
-		for {
-			i := rest.index(patSep, 0)
-			if i < 0 {
-				subs = append(subs, rest)
-				break
-			}
-			subs = append(subs, rest[:i])
-			rest = rest[i+len(patSep):]
+func is1(s u16, c uint16) bool { return len(s) == 1 && s[0] == c }
+
+func (f *numberFormat) isDigit(c uint16) bool { return c >= f.family[0] && c <= f.family[9] }
+
+func (f *numberFormat) isDigitOrOpt(c uint16) bool { return f.isDigit(c) || is1(f.digit, c) }
+
+func (f *numberFormat) isActive(c uint16) bool {
+	return f.isDigit(c) || is1(f.decSep, c) || is1(f.expSep, c) || is1(f.grpSep, c) || is1(f.digit, c) || is1(f.patSep, c)
+}
+
+func countIf(s u16, pred func(uint16) bool) int {
+	n := 0
+	for _, ch := range s {
+		if pred(ch) {
+			n++
 		}
 	}
+	return n
+}
+
+// subPictures splits the picture at the pattern separator.
+func (f *numberFormat) subPictures(pic u16) []u16 {
+	if len(f.patSep) == 0 {
+		return []u16{pic}
+	}
+	var subs []u16
+	rest := pic
+	for {
+		i := rest.index(f.patSep, 0)
+		if i < 0 {
+			return append(subs, rest)
+		}
+		subs = append(subs, rest[:i])
+		rest = rest[i+len(f.patSep):]
+	}
+}
+
+// split divides a sub-picture into prefix, active part and suffix, mantissa and exponent, integer
+// and fractional parts, with jsonata-js's quirks (the fractional part of a picture without a
+// decimal separator is its suffix; the exponent offset is taken in the whole sub-picture).
+func (f *numberFormat) split(sp u16) (*numberPicture, *Error) {
+	np := &numberPicture{sub: sp}
+	pre := -1
+	for i, ch := range sp {
+		if f.isActive(ch) && !is1(f.expSep, ch) {
+			pre = i
+			break
+		}
+	}
+	if pre < 0 {
+		// jsonata-js fails here with a JavaScript TypeError
+		return nil, &Error{Code: "D3085"}
+	}
+	np.prefix = sp[:pre]
+	suf := len(sp)
+	for i := len(sp) - 1; i >= 0; i-- {
+		if f.isActive(sp[i]) && !is1(f.expSep, sp[i]) {
+			suf = i + 1
+			break
+		}
+	}
+	np.suffix = sp[suf:]
+	np.active = sp.sub(len(np.prefix), len(sp)-len(np.suffix))
+	expPos := sp.index(f.expSep, len(np.prefix))
+	if expPos == -1 || expPos > len(sp)-len(np.suffix) {
+		np.mantissa = np.active
+	} else {
+		np.mantissa = np.active.sub(0, expPos)
+		np.exponent = np.active.sub(expPos+1, len(np.active))
+		np.hasExponent = true
+	}
+	if dp := np.mantissa.index(f.decSep, 0); dp == -1 {
+		np.integer = np.mantissa
+		np.fractional = np.suffix
+	} else {
+		np.integer = np.mantissa[:dp]
+		np.fractional = np.mantissa.sub(dp+1, len(np.mantissa))
+	}
+	return np, nil
+}
+
+// validate checks a sub-picture (F&O 4.7.3); like jsonata-js it reports the last rule broken.
+func (f *numberFormat) validate(np *numberPicture) *Error {
+	code := ""
+	sp := np.sub
+	dpos := sp.index(f.decSep, 0)
+	if dpos != sp.lastIndex(f.decSep) {
+		code = "D3081"
+	}
+	if sp.index(f.percent, 0) != sp.lastIndex(f.percent) {
+		code = "D3082"
+	}
+	if sp.index(f.permille, 0) != sp.lastIndex(f.permille) {
+		code = "D3083"
+	}
+	if sp.index(f.percent, 0) != -1 && sp.index(f.permille, 0) != -1 {
+		code = "D3084"
+	}
+	if countIf(np.mantissa, f.isDigitOrOpt) == 0 {
+		code = "D3085"
+	}
+	for _, ch := range np.active {
+		if !f.isActive(ch) {
+			code = "D3086"
+		}
+	}
+	at := func(s u16, i int) uint16 {
+		if i < 0 || i >= len(s) {
+			return 0xffff
+		}
+		return s[i]
+	}
+	isGrp := func(ch uint16) bool { return is1(f.grpSep, ch) }
+	if dpos != -1 {
+		if isGrp(at(sp, dpos-1)) || isGrp(at(sp, dpos+1)) {
+			code = "D3087"
+		}
+	} else if isGrp(at(np.integer, len(np.integer)-1)) {
+		code = "D3088"
+	}
+	if len(f.grpSep) > 0 && sp.index(append(append(u16{}, f.grpSep...), f.grpSep...), 0) != -1 {
+		code = "D3089"
+	}
+	if op := np.integer.index(f.digit, 0); op != -1 && countIf(np.integer[:op], f.isDigit) > 0 {
+		code = "D3090"
+	}
+	if op := np.fractional.lastIndex(f.digit); op != -1 && countIf(np.fractional[op:], f.isDigit) > 0 {
+		code = "D3091"
+	}
+	if np.hasExponent && len(np.exponent) > 0 && (sp.index(f.percent, 0) != -1 || sp.index(f.permille, 0) != -1) {
+		code = "D3092"
+	}
+	if np.hasExponent && (len(np.exponent) == 0 || countIf(np.exponent, f.isDigit) != len(np.exponent)) {
+		code = "D3093"
+	}
+	if code != "" {
+		return &Error{Code: code}
+	}
+	return nil
+}
+
+// analyse derives the formatting variables of a sub-picture (F&O 4.7.4).
+func (f *numberFormat) analyse(np *numberPicture) *numberVars {
+	groupingPositions := func(part u16, toLeft bool) []int {
+		var pos []int
+		g := part.index(f.grpSep, 0)
+		for g != -1 && len(f.grpSep) > 0 {
+			var s u16
+			if toLeft {
+				s = part.sub(0, g)
+			} else {
+				s = part.sub(g, len(part))
+			}
+			pos = append(pos, countIf(s, f.isDigitOrOpt))
+			g = np.integer.index(f.grpSep, g+1)
+		}
+		return pos
+	}
+	v := &numberVars{prefix: np.prefix, suffix: np.suffix, picture: np.sub, fractionalPartSize: len(np.fractional)}
+	v.intGrouping = groupingPositions(np.integer, false)
+	v.regularGrouping = regularPositions(v.intGrouping)
+	v.fracGrouping = groupingPositions(np.fractional, true)
+	v.minInt = countIf(np.integer, f.isDigit)
+	v.scaling = v.minInt
+	v.minFrac = countIf(np.fractional, f.isDigit)
+	v.maxFrac = countIf(np.fractional, f.isDigitOrOpt)
+	if v.minInt == 0 && v.maxFrac == 0 {
+		if np.hasExponent {
+			v.minFrac, v.maxFrac = 1, 1
+		} else {
+			v.minInt = 1
+		}
+	}
+	if np.hasExponent && v.minInt == 0 && np.integer.index(f.digit, 0) != -1 {
+		v.minInt = 1
+	}
+	if v.minInt == 0 && v.minFrac == 0 {
+		v.minFrac = 1
+	}
+	if np.hasExponent {
+		v.minExp = countIf(np.exponent, f.isDigit)
+	}
+	return v
+}
+
+func fnFormatNumber(c *call, a []any) (any, *Error) {
+	value, ok := num(a[0])
+	if !ok {
+		return Undefined, nil
+	}
+	picS, _ := str(a[1])
+	f, err := newNumberFormat(a[2])
+	if err != nil {
+		return nil, err
+	}
+	subs := f.subPictures(toU16(picS))
 	if len(subs) > 2 {
 		return nil, &Error{Code: "D3080"}
 	}
-	split := func(sp u16) (*numberPicture, *Error) {
-		np := &numberPicture{sub: sp}
-		pre := -1
-		for i, ch := range sp {
-			if isActive(ch) && !isExp(ch) {
-				pre = i
-				break
-			}
-		}
-		if pre < 0 {
-			// jsonata-js fails here with a JavaScript TypeError
-			return nil, &Error{Code: "D3085"}
-		}
-		np.prefix = sp[:pre]
-		suf := len(sp)
-		for i := len(sp) - 1; i >= 0; i-- {
-			if isActive(sp[i]) && !isExp(sp[i]) {
-				suf = i + 1
-				break
-			}
-		}
-		np.suffix = sp[suf:]
-		np.active = sp.sub(len(np.prefix), len(sp)-len(np.suffix))
-		expPos := sp.index(expSep, len(np.prefix))
-		if expPos == -1 || expPos > len(sp)-len(np.suffix) {
-			np.mantissa = np.active
-		} else {
-			np.mantissa = np.active.sub(0, expPos)
-			np.exponent = np.active.sub(expPos+1, len(np.active))
-			np.hasExponent = true
-		}
-		dp := np.mantissa.index(decSep, 0)
-		if dp == -1 {
-			np.integer = np.mantissa
-			np.fractional = np.suffix
-		} else {
-			np.integer = np.mantissa[:dp]
-			np.fractional = np.mantissa.sub(dp+1, len(np.mantissa))
-		}
-		return np, nil
-	}
-	percent, permille := p("percent"), p("per-mille")
-	validate := func(np *numberPicture) *Error {
-		code := ""
-		sp := np.sub
-		dpos := sp.index(decSep, 0)
-		if dpos != sp.lastIndex(decSep) {
-			code = "D3081"
-		}
-		if sp.index(percent, 0) != sp.lastIndex(percent) {
-			code = "D3082"
-		}
-		if sp.index(permille, 0) != sp.lastIndex(permille) {
-			code = "D3083"
-		}
-		if sp.index(percent, 0) != -1 && sp.index(permille, 0) != -1 {
-			code = "D3084"
-		}
-		valid := false
-		for _, ch := range np.mantissa {
-			if isDigit(ch) || (len(digitC) == 1 && ch == digitC[0]) {
-				valid = true
-				break
-			}
-		}
-		if !valid {
-			code = "D3085"
-		}
-		for _, ch := range np.active {
-			if !isActive(ch) {
-				code = "D3086"
-			}
-		}
-		at := func(s u16, i int) uint16 {
-			if i < 0 || i >= len(s) {
-				return 0xffff
-			}
-			return s[i]
-		}
-		isGrp := func(ch uint16) bool { return len(grpSep) == 1 && ch == grpSep[0] }
-		if dpos != -1 {
-			if isGrp(at(sp, dpos-1)) || isGrp(at(sp, dpos+1)) {
-				code = "D3087"
-			}
-		} else if isGrp(at(np.integer, len(np.integer)-1)) {
-			code = "D3088"
-		}
-		if len(grpSep) > 0 && sp.index(append(append(u16{}, grpSep...), grpSep...), 0) != -1 {
-			code = "D3089"
-		}
-		if op := np.integer.index(digitC, 0); op != -1 {
-			for _, ch := range np.integer[:op] {
-				if isDigit(ch) {
-					code = "D3090"
-				}
-			}
-		}
-		if op := np.fractional.lastIndex(digitC); op != -1 {
-			for _, ch := range np.fractional[op:] {
-				if isDigit(ch) {
-					code = "D3091"
-				}
-			}
-		}
-		if np.hasExponent && len(np.exponent) > 0 && (sp.index(percent, 0) != -1 || sp.index(permille, 0) != -1) {
-			code = "D3092"
-		}
-		if np.hasExponent {
-			bad := len(np.exponent) == 0
-			for _, ch := range np.exponent {
-				if !isDigit(ch) {
-					bad = true
-				}
-			}
-			if bad {
-				code = "D3093"
-			}
-		}
-		if code != "" {
-			return &Error{Code: code}
-		}
-		return nil
-	}
-	countIf := func(s u16, f func(uint16) bool) int {
-		n := 0
-		for _, ch := range s {
-			if f(ch) {
-				n++
-			}
-		}
-		return n
-	}
-	isDigitOrOpt := func(ch uint16) bool { return isDigit(ch) || (len(digitC) == 1 && ch == digitC[0]) }
-	analyse := func(np *numberPicture) *numberVars {
-		groupingPositions := func(part u16, toLeft bool) []int {
-			var pos []int
-			g := part.index(grpSep, 0)
-			for g != -1 && len(grpSep) > 0 {
-				var s u16
-				if toLeft {
-					s = part.sub(0, g)
-				} else {
-					s = part.sub(g, len(part))
-				}
-				pos = append(pos, countIf(s, isDigitOrOpt))
-				g = np.integer.index(grpSep, g+1)
-			}
-			return pos
-		}
-		v := &numberVars{prefix: np.prefix, suffix: np.suffix, picture: np.sub, fractionalPartSize: len(np.fractional)}
-		v.intGrouping = groupingPositions(np.integer, false)
-		v.regularGrouping = regularPositions(v.intGrouping)
-		v.fracGrouping = groupingPositions(np.fractional, true)
-		v.minInt = countIf(np.integer, isDigit)
-		v.scaling = v.minInt
-		v.minFrac = countIf(np.fractional, isDigit)
-		v.maxFrac = countIf(np.fractional, isDigitOrOpt)
-		if v.minInt == 0 && v.maxFrac == 0 {
-			if np.hasExponent {
-				v.minFrac, v.maxFrac = 1, 1
-			} else {
-				v.minInt = 1
-			}
-		}
-		if np.hasExponent && v.minInt == 0 && np.integer.index(digitC, 0) != -1 {
-			v.minInt = 1
-		}
-		if v.minInt == 0 && v.minFrac == 0 {
-			v.minFrac = 1
-		}
-		if np.hasExponent {
-			v.minExp = countIf(np.exponent, isDigit)
-		}
-		return v
-	}
-	var vars []*numberVars
 	var parts []*numberPicture
 	for _, sp := range subs {
-		np, err := split(sp)
+		np, err := f.split(sp)
 		if err != nil {
 			return nil, err
 		}
 		parts = append(parts, np)
 	}
 	for _, np := range parts {
-		if err := validate(np); err != nil {
+		if err := f.validate(np); err != nil {
 			return nil, err
 		}
 	}
+	var vars []*numberVars
 	for _, np := range parts {
-		vars = append(vars, analyse(np))
+		vars = append(vars, f.analyse(np))
 	}
-	minus := p("minus-sign")
 	if len(vars) == 1 {
 		v := *vars[0]
-		v.prefix = append(append(u16{}, minus...), v.prefix...)
+		v.prefix = append(append(u16{}, f.minus...), v.prefix...)
 		vars = append(vars, &v)
 	}
 	pv := vars[0]
 	if !(value >= 0) {
 		pv = vars[1]
 	}
+	return f.format(c, value, pv).String(), nil
+}
+
+// makeString is Math.abs(v).toFixed(dp) in the picture's digits.
+func (f *numberFormat) makeString(v float64, dp int) u16 {
+	out := toU16(jsToFixed(math.Abs(v), dp))
+	if f.zero[0] != '0' {
+		for i, ch := range out {
+			if ch >= '0' && ch <= '9' {
+				out[i] = f.family[ch-'0']
+			}
+		}
+	}
+	return out
+}
+
+// format formats value with the variables of its sub-picture (F&O 4.7.5).
+func (f *numberFormat) format(c *call, value float64, pv *numberVars) u16 {
 	adjusted := value
-	if pv.picture.index(percent, 0) != -1 {
+	if pv.picture.index(f.percent, 0) != -1 {
 		adjusted = value * 100
-	} else if pv.picture.index(permille, 0) != -1 {
+	} else if pv.picture.index(f.permille, 0) != -1 {
 		adjusted = value * 1000
 	}
 	mantissa := adjusted
@@ -371,24 +376,12 @@ func fnFormatNumber(c *call, a []any) (any, *Error) {
 	}
 	rounded, _ := fnRound(c, []any{mantissa, float64(pv.maxFrac)})
 	rv, _ := rounded.(float64)
-	makeString := func(v float64, dp int) u16 {
-		s := jsToFixed(math.Abs(v), dp)
-		out := toU16(s)
-		if zeroS[0] != '0' {
-			for i, ch := range out {
-				if ch >= '0' && ch <= '9' {
-					out[i] = family[ch-'0']
-				}
-			}
-		}
-		return out
-	}
-	sv := makeString(rv, pv.maxFrac)
-	zero := zeroS[0]
+	sv := f.makeString(rv, pv.maxFrac)
+	zero := f.zero[0]
 	if i := sv.index(u16{'.'}, 0); i == -1 {
-		sv = append(sv, decSep...)
+		sv = append(sv, f.decSep...)
 	} else {
-		sv = append(append(append(u16{}, sv[:i]...), decSep...), sv[i+1:]...)
+		sv = append(append(append(u16{}, sv[:i]...), f.decSep...), sv[i+1:]...)
 	}
 	for len(sv) > 0 && sv[0] == zero {
 		sv = sv[1:]
@@ -396,7 +389,7 @@ func fnFormatNumber(c *call, a []any) (any, *Error) {
 	for len(sv) > 0 && sv[len(sv)-1] == zero {
 		sv = sv[:len(sv)-1]
 	}
-	dpos := sv.index(decSep, 0)
+	dpos := sv.index(f.decSep, 0)
 	padLeft := pv.minInt - dpos
 	padRight := pv.minFrac - (len(sv) - dpos - 1)
 	if padLeft > 0 {
@@ -405,53 +398,52 @@ func fnFormatNumber(c *call, a []any) (any, *Error) {
 	if padRight > 0 {
 		sv = append(sv, repeatU16(zero, padRight)...)
 	}
-	dpos = sv.index(decSep, 0)
-	// insert is s.slice(0, at) + ins + s.slice(at), with JavaScript's negative slice indices.
-	insert := func(s u16, at int, ins u16) u16 {
-		if at < 0 {
-			at += len(s)
-		}
-		if at < 0 {
-			at = 0
-		}
-		if at > len(s) {
-			at = len(s)
-		}
-		out := append(append(append(u16{}, s[:at]...), ins...), s[at:]...)
-		return out
-	}
+	dpos = sv.index(f.decSep, 0)
 	if pv.regularGrouping > 0 {
 		groups := (dpos - 1) / pv.regularGrouping
 		for g := 1; g <= groups; g++ {
-			sv = insert(sv, dpos-g*pv.regularGrouping, grpSep)
+			sv = insertU16(sv, dpos-g*pv.regularGrouping, f.grpSep)
 		}
 	} else {
 		for _, pos := range pv.intGrouping {
-			sv = insert(sv, dpos-pos, grpSep)
+			sv = insertU16(sv, dpos-pos, f.grpSep)
 			dpos++
 		}
 	}
-	dpos = sv.index(decSep, 0)
+	dpos = sv.index(f.decSep, 0)
 	for _, pos := range pv.fracGrouping {
-		sv = insert(sv, pos+dpos+1, grpSep)
+		sv = insertU16(sv, pos+dpos+1, f.grpSep)
 	}
-	dpos = sv.index(decSep, 0)
+	dpos = sv.index(f.decSep, 0)
 	if pv.fractionalPartSize == 0 || dpos == len(sv)-1 {
 		sv = sv[:len(sv)-1]
 	}
 	if hasExp {
-		se := makeString(exponent, 0)
+		se := f.makeString(exponent, 0)
 		if pl := pv.minExp - len(se); pl > 0 {
 			se = append(repeatU16(zero, pl), se...)
 		}
-		sv = append(sv, expSep...)
+		sv = append(sv, f.expSep...)
 		if exponent < 0 {
-			sv = append(sv, minus...)
+			sv = append(sv, f.minus...)
 		}
 		sv = append(sv, se...)
 	}
-	out := append(append(append(u16{}, pv.prefix...), sv...), pv.suffix...)
-	return out.String(), nil
+	return append(append(append(u16{}, pv.prefix...), sv...), pv.suffix...)
+}
+
+// insertU16 is s.slice(0, at) + ins + s.slice(at), with JavaScript's negative slice indices.
+func insertU16(s u16, at int, ins u16) u16 {
+	if at < 0 {
+		at += len(s)
+	}
+	if at < 0 {
+		at = 0
+	}
+	if at > len(s) {
+		at = len(s)
+	}
+	return append(append(append(u16{}, s[:at]...), ins...), s[at:]...)
 }
 
 func repeatU16(c uint16, n int) u16 {
