@@ -65,93 +65,9 @@ func analyseDateTimePicture(picture string) ([]dtPart, *Error) {
 			return nil, &Error{Code: "D3135"}
 		}
 		pos = start + end
-		marker := strings.Join(strings.Fields(picture[start+1:pos]), "")
-		def := dtPart{}
-		if marker != "" {
-			def.component = marker[0]
-		}
-		var pres string
-		if comma := strings.LastIndexByte(marker, ','); comma >= 0 {
-			wm := marker[comma+1:]
-			w := &width{}
-			minS, maxS, hasDash := strings.Cut(wm, "-")
-			parseW := func(s string) (int, bool) {
-				if s == "*" {
-					return 0, false
-				}
-				v := jsParseInt(s)
-				if math.IsNaN(v) {
-					return 0, false
-				}
-				return int(v), true
-			}
-			w.min, w.hasMin = parseW(minS)
-			if hasDash {
-				w.max, w.hasMax = parseW(maxS)
-			}
-			def.width = w
-			if comma >= 1 {
-				pres = marker[1:comma]
-			}
-		} else if len(marker) > 1 {
-			pres = marker[1:]
-		}
-		switch {
-		case len(pres) == 1:
-			def.pres1 = pres
-		case len(pres) > 1:
-			last := pres[len(pres)-1]
-			if strings.IndexByte("atco", last) >= 0 {
-				def.pres2 = string(last)
-				def.pres1 = pres[:len(pres)-1]
-			} else {
-				def.pres1 = pres
-			}
-		default:
-			p, ok := defaultPresentation[def.component]
-			if !ok {
-				return nil, &Error{Code: "D3132", info: &errInfo{value: string(def.component)}}
-			}
-			def.pres1 = p
-		}
-		if def.pres1 != "" && def.pres1[0] == 'n' {
-			def.names, def.hasNames = caseLower, true
-		} else if def.pres1 != "" && def.pres1[0] == 'N' {
-			def.hasNames = true
-			if len(def.pres1) > 1 && def.pres1[1] == 'n' {
-				def.names = caseTitle
-			} else {
-				def.names = caseUpper
-			}
-		} else if def.component != 0 && strings.IndexByte("YMDdFWwXxHhmsf", def.component) >= 0 {
-			ip := def.pres1
-			if def.pres2 != "" {
-				ip += ";" + def.pres2
-			}
-			f, err := analyseIntegerPicture(ip)
-			if err != nil {
-				return nil, err
-			}
-			def.intFormat = f
-			if def.width != nil && def.width.hasMin && f.mandatory < def.width.min {
-				f.mandatory = def.width.min
-			}
-			if def.component == 'Y' {
-				def.n = -1
-				if def.width != nil && def.width.hasMax {
-					def.n = def.width.max
-					f.mandatory = def.n
-				} else if w := f.mandatory + f.optional; w >= 2 {
-					def.n = w
-				}
-			}
-		}
-		if def.component == 'Z' || def.component == 'z' {
-			f, err := analyseIntegerPicture(def.pres1)
-			if err != nil {
-				return nil, err
-			}
-			def.intFormat = f
+		def, err := parseMarker(strings.Join(strings.Fields(picture[start+1:pos]), ""))
+		if err != nil {
+			return nil, err
 		}
 		parts = append(parts, def)
 		start = pos + 1
@@ -159,6 +75,100 @@ func analyseDateTimePicture(picture string) ([]dtPart, *Error) {
 	}
 	addLiteral(start, pos)
 	return parts, nil
+}
+
+// parseMarker parses one [variable marker] of a date/time picture (whitespace removed): the
+// component, presentation modifiers and width.
+func parseMarker(marker string) (dtPart, *Error) {
+	def := dtPart{}
+	if marker != "" {
+		def.component = marker[0]
+	}
+	var pres string
+	if comma := strings.LastIndexByte(marker, ','); comma >= 0 {
+		wm := marker[comma+1:]
+		w := &width{}
+		minS, maxS, hasDash := strings.Cut(wm, "-")
+		parseW := func(s string) (int, bool) {
+			if s == "*" {
+				return 0, false
+			}
+			v := jsParseInt(s)
+			if math.IsNaN(v) {
+				return 0, false
+			}
+			return int(v), true
+		}
+		w.min, w.hasMin = parseW(minS)
+		if hasDash {
+			w.max, w.hasMax = parseW(maxS)
+		}
+		def.width = w
+		if comma >= 1 {
+			pres = marker[1:comma]
+		}
+	} else if len(marker) > 1 {
+		pres = marker[1:]
+	}
+	switch {
+	case len(pres) == 1:
+		def.pres1 = pres
+	case len(pres) > 1:
+		last := pres[len(pres)-1]
+		if strings.IndexByte("atco", last) >= 0 {
+			def.pres2 = string(last)
+			def.pres1 = pres[:len(pres)-1]
+		} else {
+			def.pres1 = pres
+		}
+	default:
+		p, ok := defaultPresentation[def.component]
+		if !ok {
+			return def, &Error{Code: "D3132", info: &errInfo{value: string(def.component)}}
+		}
+		def.pres1 = p
+	}
+	if def.pres1 != "" && def.pres1[0] == 'n' {
+		def.names, def.hasNames = caseLower, true
+	} else if def.pres1 != "" && def.pres1[0] == 'N' {
+		def.hasNames = true
+		if len(def.pres1) > 1 && def.pres1[1] == 'n' {
+			def.names = caseTitle
+		} else {
+			def.names = caseUpper
+		}
+	} else if def.component != 0 && strings.IndexByte("YMDdFWwXxHhmsf", def.component) >= 0 {
+		ip := def.pres1
+		if def.pres2 != "" {
+			ip += ";" + def.pres2
+		}
+		f, err := analyseIntegerPicture(ip)
+		if err != nil {
+			return def, err
+		}
+		def.intFormat = f
+		if def.width != nil && def.width.hasMin && f.mandatory < def.width.min {
+			f.mandatory = def.width.min
+		}
+		if def.component == 'Y' {
+			def.n = -1
+			if def.width != nil && def.width.hasMax {
+				def.n = def.width.max
+				f.mandatory = def.n
+			} else if w := f.mandatory + f.optional; w >= 2 {
+				def.n = w
+			}
+		}
+	}
+	if def.component == 'Z' || def.component == 'z' {
+		f, err := analyseIntegerPicture(def.pres1)
+		if err != nil {
+			return def, err
+		}
+		def.intFormat = f
+	}
+
+	return def, nil
 }
 
 const dayMillis = 86400000
@@ -505,11 +515,8 @@ type dtMatcher struct {
 	parse     func(string) any
 }
 
-func parseDateTime(ts, picture string, now time.Time) (any, *Error) {
-	parts, err := analyseDateTimePicture(picture)
-	if err != nil {
-		return nil, err
-	}
+// dateMatchers builds the regular expression and parser of each part of a date/time picture.
+func dateMatchers(parts []dtPart) ([]dtMatcher, *Error) {
 	var ms []dtMatcher
 	for _, p := range parts {
 		var m dtMatcher
@@ -590,6 +597,18 @@ func parseDateTime(ts, picture string, now time.Time) (any, *Error) {
 		m.component = p.component
 		ms = append(ms, m)
 	}
+	return ms, nil
+}
+
+func parseDateTime(ts, picture string, now time.Time) (any, *Error) {
+	parts, err := analyseDateTimePicture(picture)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := dateMatchers(parts)
+	if err != nil {
+		return nil, err
+	}
 	var b strings.Builder
 	b.WriteString("(?i)^")
 	for _, m := range ms {
@@ -613,6 +632,13 @@ func parseDateTime(ts, picture string, now time.Time) (any, *Error) {
 	if len(comps) == 0 {
 		return Undefined, nil
 	}
+	return resolveDateTime(comps, now)
+}
+
+// resolveDateTime turns the parsed components into epoch millis: it picks the date and time
+// combinations present, defaults the more significant missing components from now and the less
+// significant ones to their minimum, and rejects gaps (D3136).
+func resolveDateTime(comps map[byte]any, now time.Time) (any, *Error) {
 	has := func(c byte) bool {
 		v, ok := comps[c]
 		return ok && !isUndef(v) && jsTruthy(v)

@@ -22,141 +22,21 @@ func (pp *postprocessor) process(expr *node) *node {
 	var result *node
 	switch expr.typ {
 	case nDot:
-		lstep := pp.process(expr.lhs)
-		if lstep.typ == nPath {
-			result = lstep
-		} else {
-			result = &node{typ: nPath, steps: []*node{lstep}, pos: expr.pos}
-		}
-		if lstep.typ == nParent {
-			result.seekingParent = []*slot{lstep.slot}
-		}
-		rest := pp.process(expr.rhs)
-		if rest.typ == nPath {
-			result.steps = append(result.steps, rest.steps...)
-		} else {
-			if rest.predicate != nil {
-				rest.stages = rest.predicate
-				rest.predicate = nil
-			}
-			result.steps = append(result.steps, rest)
-		}
-		for _, step := range result.steps {
-			switch step.typ {
-			case nNumber:
-				fail("S0213", step.pos, "", formatNumber(step.num))
-			case nValue:
-				fail("S0213", step.pos, "", step.value)
-			case nString:
-				step.typ = nName
-			}
-			if step.keepArray {
-				result.keepSingletonArray = true
-			}
-		}
-		first := result.steps[0]
-		if first.typ == nUnary && first.value == "[" {
-			first.consarray = true
-		}
-		last := result.steps[len(result.steps)-1]
-		if last.typ == nUnary && last.value == "[" {
-			last.consarray = true
-		}
-		pp.resolveAncestry(result)
+		result = pp.processDot(expr)
 	case nPredicate:
-		result = pp.process(expr.lhs)
-		step := result
-		onStages := false
-		if result.typ == nPath {
-			step = result.steps[len(result.steps)-1]
-			onStages = true
-		}
-		if step.group != nil {
-			fail("S0209", expr.pos, "", "")
-		}
-		pred := pp.process(expr.rhs)
-		if pred.seekingParent != nil {
-			for _, sl := range pred.seekingParent {
-				if sl.level == 1 {
-					pp.seekParent(step, sl)
-				} else {
-					sl.level--
-				}
-			}
-			pushAncestry(step, pred)
-		}
-		st := stage{filter: pred, pos: expr.pos}
-		if onStages {
-			step.stages = append(step.stages, st)
-		} else {
-			step.predicate = append(step.predicate, st)
-		}
+		result = pp.processPredicate(expr)
 	case nGroupBy:
-		result = pp.process(expr.lhs)
-		if result.group != nil {
-			fail("S0210", expr.pos, "", "")
-		}
-		// jsonata-js does not propagate parent references out of a group-by's pairs (a % there
-		// that names nothing evaluates to undefined).
-		g := &groupBy{pos: expr.pos}
-		for _, pr := range expr.pairs {
-			g.pairs = append(g.pairs, pair{pp.process(pr.key), pp.process(pr.value)})
-		}
-		result.group = g
+		result = pp.processGroupBy(expr)
 	case nOrderBy:
-		result = pp.process(expr.lhs)
-		if result.typ != nPath {
-			result = &node{typ: nPath, steps: []*node{result}, pos: expr.pos}
-		}
-		sortStep := &node{typ: nSort, pos: expr.pos}
-		for _, term := range expr.terms {
-			e := pp.process(term.expr)
-			pushAncestry(sortStep, e)
-			sortStep.terms = append(sortStep.terms, sortTerm{descending: term.descending, expr: e})
-		}
-		result.steps = append(result.steps, sortStep)
-		pp.resolveAncestry(result)
+		result = pp.processOrderBy(expr)
 	case nBind:
 		result = &node{typ: nBind, value: ":=", pos: expr.pos, lhs: expr.lhs}
 		result.rhs = pp.process(expr.rhs)
 		pushAncestry(result, result.rhs)
 	case nFocus:
-		result = pp.process(expr.lhs)
-		step := result
-		if result.typ == nPath {
-			step = result.steps[len(result.steps)-1]
-		}
-		if step.stages != nil || step.predicate != nil {
-			fail("S0215", expr.pos, "", "")
-		}
-		if step.typ == nSort {
-			fail("S0216", expr.pos, "", "")
-		}
-		if expr.keepArray {
-			step.keepArray = true
-		}
-		step.focus = expr.rhs.value
-		step.hasFocus = true
-		step.tuple = true
+		result = pp.processFocus(expr)
 	case nIndex:
-		result = pp.process(expr.lhs)
-		step := result
-		if result.typ == nPath {
-			step = result.steps[len(result.steps)-1]
-		} else {
-			result = &node{typ: nPath, steps: []*node{result}, pos: expr.pos}
-			if step.predicate != nil {
-				step.stages = step.predicate
-				step.predicate = nil
-			}
-		}
-		if step.stages == nil {
-			step.index = expr.rhs.value
-			step.hasIndex = true
-		} else {
-			step.stages = append(step.stages, stage{index: expr.rhs.value, pos: expr.pos})
-		}
-		step.tuple = true
+		result = pp.processIndex(expr)
 	case nApply:
 		result = &node{typ: nApply, value: "~>", pos: expr.pos}
 		result.lhs = pp.process(expr.lhs)
@@ -254,6 +134,169 @@ func (pp *postprocessor) process(expr *node) *node {
 	if expr.keepArray {
 		result.keepArray = true
 	}
+	return result
+}
+
+// processDot turns a . b into a path: steps are concatenated, string steps become names, literal
+// steps are S0213, and array constructors at the ends of the path are marked not to flatten.
+func (pp *postprocessor) processDot(expr *node) *node {
+	var result *node
+	lstep := pp.process(expr.lhs)
+	if lstep.typ == nPath {
+		result = lstep
+	} else {
+		result = &node{typ: nPath, steps: []*node{lstep}, pos: expr.pos}
+	}
+	if lstep.typ == nParent {
+		result.seekingParent = []*slot{lstep.slot}
+	}
+	rest := pp.process(expr.rhs)
+	if rest.typ == nPath {
+		result.steps = append(result.steps, rest.steps...)
+	} else {
+		if rest.predicate != nil {
+			rest.stages = rest.predicate
+			rest.predicate = nil
+		}
+		result.steps = append(result.steps, rest)
+	}
+	for _, step := range result.steps {
+		switch step.typ {
+		case nNumber:
+			fail("S0213", step.pos, "", formatNumber(step.num))
+		case nValue:
+			fail("S0213", step.pos, "", step.value)
+		case nString:
+			step.typ = nName
+		}
+		if step.keepArray {
+			result.keepSingletonArray = true
+		}
+	}
+	first := result.steps[0]
+	if first.typ == nUnary && first.value == "[" {
+		first.consarray = true
+	}
+	last := result.steps[len(result.steps)-1]
+	if last.typ == nUnary && last.value == "[" {
+		last.consarray = true
+	}
+	pp.resolveAncestry(result)
+	return result
+}
+
+// processPredicate attaches a [predicate] to its step (as a stage on a path step).
+func (pp *postprocessor) processPredicate(expr *node) *node {
+	var result *node
+	result = pp.process(expr.lhs)
+	step := result
+	onStages := false
+	if result.typ == nPath {
+		step = result.steps[len(result.steps)-1]
+		onStages = true
+	}
+	if step.group != nil {
+		fail("S0209", expr.pos, "", "")
+	}
+	pred := pp.process(expr.rhs)
+	if pred.seekingParent != nil {
+		for _, sl := range pred.seekingParent {
+			if sl.level == 1 {
+				pp.seekParent(step, sl)
+			} else {
+				sl.level--
+			}
+		}
+		pushAncestry(step, pred)
+	}
+	st := stage{filter: pred, pos: expr.pos}
+	if onStages {
+		step.stages = append(step.stages, st)
+	} else {
+		step.predicate = append(step.predicate, st)
+	}
+	return result
+}
+
+// processGroupBy attaches a {key: value} grouping to a step.
+func (pp *postprocessor) processGroupBy(expr *node) *node {
+	var result *node
+	result = pp.process(expr.lhs)
+	if result.group != nil {
+		fail("S0210", expr.pos, "", "")
+	}
+	// jsonata-js does not propagate parent references out of a group-by's pairs (a % there
+	// that names nothing evaluates to undefined).
+	g := &groupBy{pos: expr.pos}
+	for _, pr := range expr.pairs {
+		g.pairs = append(g.pairs, pair{pp.process(pr.key), pp.process(pr.value)})
+	}
+	result.group = g
+	return result
+}
+
+// processOrderBy appends a sort step to the path.
+func (pp *postprocessor) processOrderBy(expr *node) *node {
+	var result *node
+	result = pp.process(expr.lhs)
+	if result.typ != nPath {
+		result = &node{typ: nPath, steps: []*node{result}, pos: expr.pos}
+	}
+	sortStep := &node{typ: nSort, pos: expr.pos}
+	for _, term := range expr.terms {
+		e := pp.process(term.expr)
+		pushAncestry(sortStep, e)
+		sortStep.terms = append(sortStep.terms, sortTerm{descending: term.descending, expr: e})
+	}
+	result.steps = append(result.steps, sortStep)
+	pp.resolveAncestry(result)
+	return result
+}
+
+// processFocus marks a step as binding its context to a variable (@$v).
+func (pp *postprocessor) processFocus(expr *node) *node {
+	var result *node
+	result = pp.process(expr.lhs)
+	step := result
+	if result.typ == nPath {
+		step = result.steps[len(result.steps)-1]
+	}
+	if step.stages != nil || step.predicate != nil {
+		fail("S0215", expr.pos, "", "")
+	}
+	if step.typ == nSort {
+		fail("S0216", expr.pos, "", "")
+	}
+	if expr.keepArray {
+		step.keepArray = true
+	}
+	step.focus = expr.rhs.value
+	step.hasFocus = true
+	step.tuple = true
+	return result
+}
+
+// processIndex marks a step as binding its position to a variable (#$i).
+func (pp *postprocessor) processIndex(expr *node) *node {
+	var result *node
+	result = pp.process(expr.lhs)
+	step := result
+	if result.typ == nPath {
+		step = result.steps[len(result.steps)-1]
+	} else {
+		result = &node{typ: nPath, steps: []*node{result}, pos: expr.pos}
+		if step.predicate != nil {
+			step.stages = step.predicate
+			step.predicate = nil
+		}
+	}
+	if step.stages == nil {
+		step.index = expr.rhs.value
+		step.hasIndex = true
+	} else {
+		step.stages = append(step.stages, stage{index: expr.rhs.value, pos: expr.pos})
+	}
+	step.tuple = true
 	return result
 }
 
