@@ -27,11 +27,15 @@ type detail struct {
 func field(k string, v any) detail     { return detail{key: k, val: v} }
 func jsonField(k string, v any) detail { return detail{key: k, val: v, json: true} }
 
-func truncatedFalse() *jsonv.Object {
+// notTruncated is the shared {"truncated": false} of inputDetails and outputDetails; like every
+// recorded value it is never mutated.
+var notTruncated = func() *jsonv.Object {
 	o := jsonv.NewObject()
 	o.Set("truncated", false)
 	return o
-}
+}()
+
+func truncatedFalse() *jsonv.Object { return notTruncated }
 
 // Detail returns a detail value as recorded (inputs and outputs as jsonv values, not text).
 func (e *Event) Detail(key string) (any, bool) {
