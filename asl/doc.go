@@ -16,7 +16,14 @@
 // Work inside one step runs from a FIFO queue rather than by recursion, so long chains of states
 // and wide Maps use constant stack. Inline Map runs at most 40 iterations at once (AWS's limit)
 // unless MaxConcurrency is lower; Parallel branches run at once in the decider's sense, several
-// pending tasks at a time.
+// pending tasks at a time. Two bounds keep an execution within the engine's limits: at most
+// ExecutionConfig.MaxPendingTasks task commands are outstanding (more wait in FIFO order), and
+// entering a state once the history holds ExecutionConfig.MaxHistoryEvents events fails the
+// execution with States.Runtime, which also stops loops that never wait.
+//
+// Retry and Catch belong to the decider: each task command is one attempt, backoffs are timers,
+// JitterStrategy FULL draws from the seeded generator, and States.Runtime is never retried or
+// caught (States.ALL does not match it, nor States.DataLimitExceeded).
 //
 // # Values
 //
