@@ -211,6 +211,21 @@ func (a *retryActs) HeartbeatThenHang(ctx context.Context, _ string) (string, er
 	return "released", nil
 }
 
+// HeartbeatFor5s works for 5 s, heartbeating as it goes, and succeeds.
+func (a *retryActs) HeartbeatFor5s(ctx context.Context, _ string) (string, error) {
+	a.record(ctx)
+	end := time.Now().Add(5 * time.Second)
+	for i := 0; time.Now().Before(end); i++ {
+		activity.RecordHeartbeat(ctx, i)
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	return "worked 5s", nil
+}
+
 // Resume heartbeats its progress 1, 2, 3 and fails on its first attempt; a later attempt reads the
 // progress from its heartbeat details and resumes from there.
 func (a *retryActs) Resume(ctx context.Context, _ string) (string, error) {
@@ -496,6 +511,26 @@ func TestActivityTimeouts(t *testing.T) {
 		require.Equal(t, enumspb.TIMEOUT_TYPE_HEARTBEAT,
 			timedOut[0].GetActivityTaskTimedOutEventAttributes().GetFailure().GetTimeoutFailureInfo().GetTimeoutType())
 	})
+}
+
+func TestHeartbeatsKeepALongActivityAlive(t *testing.T) {
+	t.Parallel()
+	e, acts, tq := activityEnv(t)
+	// Each heartbeat must push the 2 s heartbeat deadline out; the activity runs 2.5 times as long.
+	run := e.start(tq, client.StartWorkflowOptions{}, runActivityWorkflow, activityCall{
+		Activity:     "HeartbeatFor5s",
+		StartToClose: 30 * time.Second,
+		Heartbeat:    2 * time.Second,
+		Retry:        &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	var got string
+	require.NoError(t, run.Get(e.ctx(), &got))
+	require.Equal(t, "worked 5s", got)
+	require.Equal(t, []int32{1}, acts.numbers(run.GetID()))
+	events := e.historyOf(run)
+	requireWellFormed(t, events)
+	require.Empty(t, ofType(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT))
+	require.Len(t, ofType(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED), 1)
 }
 
 func TestHeartbeatDetailsSurviveRetry(t *testing.T) {

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -143,4 +146,75 @@ func TestSignalRequestIDDeduplicates(t *testing.T) {
 		got = append(got, decodeString(t, ev.GetWorkflowExecutionSignaledEventAttributes().GetInput()))
 	}
 	require.Equal(t, []string{"once", "twice"}, got)
+}
+
+// drainSignalsWorkflow counts "add" signals until "stop", then takes the "add"s still pending, so
+// that no signal the server accepted goes uncounted.
+func drainSignalsWorkflow(ctx workflow.Context) (int, error) {
+	add := workflow.GetSignalChannel(ctx, "add")
+	stop := workflow.GetSignalChannel(ctx, "stop")
+	n := 0
+	for stopped := false; !stopped; {
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(add, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); n++ })
+		sel.AddReceive(stop, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); stopped = true })
+		sel.Select(ctx)
+	}
+	for add.ReceiveAsync(nil) {
+		n++
+	}
+	return n, nil
+}
+
+func TestNoAcceptedSignalIsLost(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.startWorker(registry{workflows: []any{drainSignalsWorkflow}})
+	run := e.start(tq, client.StartWorkflowOptions{}, drainSignalsWorkflow)
+
+	// Four senders race the workflow's own tasks, before and after "stop": signals that arrive while
+	// a workflow task runs are buffered, and a completion that would close the workflow over
+	// buffered signals must be refused (UNHANDLED_COMMAND) so that the workflow sees them.
+	var accepted atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				err := e.c.SignalWorkflow(context.Background(), run.GetID(), run.GetRunID(), "add", nil)
+				if err == nil {
+					accepted.Add(1)
+					continue
+				}
+				var nf *serviceerror.NotFound
+				if !errors.As(err, &nf) {
+					t.Errorf("signal: %v", err)
+				}
+				return // the workflow has closed
+			}
+		}()
+	}
+	require.Eventually(t, func() bool { return accepted.Load() >= 30 }, waitFor, time.Millisecond)
+	require.NoError(t, e.c.SignalWorkflow(e.ctx(), run.GetID(), run.GetRunID(), "stop", nil))
+	wg.Wait()
+
+	var n int
+	require.NoError(t, run.Get(e.ctx(), &n))
+	events := e.historyOf(run)
+	requireWellFormed(t, events)
+	adds := 0
+	for _, ev := range ofType(events, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) {
+		if ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName() == "add" {
+			adds++
+		}
+	}
+	require.Equal(t, int(accepted.Load()), adds, "every accepted signal is recorded")
+	require.Equal(t, adds, n, "the workflow saw every recorded signal")
+	for _, ev := range ofType(events, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED) {
+		require.Equal(t, enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, ev.GetWorkflowTaskFailedEventAttributes().GetCause(),
+			"the only workflow task failure expected here is a completion refused over buffered signals")
+	}
+	t.Logf("%d signals accepted, %d workflow tasks failed (UNHANDLED_COMMAND is expected when a signal races the completion)",
+		adds, len(ofType(events, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED)))
 }
