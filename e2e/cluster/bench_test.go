@@ -3,12 +3,15 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -37,14 +40,44 @@ func oneActivityWorkflow(ctx workflow.Context, s string) (string, error) {
 //	go test -run '^$' -bench OneActivityWorkflow -benchtime 1000x ./e2e/cluster
 func BenchmarkOneActivityWorkflow(b *testing.B) {
 	b.Run("sqlite/nodes=1", func(b *testing.B) {
-		benchCluster(b, "sqlite:"+filepath.Join(b.TempDir(), "duro.db"), 1)
+		benchCluster(b, "sqlite:"+filepath.Join(b.TempDir(), "duro.db"), "", 1)
 	})
 	for _, n := range []int{1, 2, 3} {
-		b.Run(fmt.Sprintf("postgres/nodes=%d", n), func(b *testing.B) { benchCluster(b, pgtest.Schema(b), n) })
+		b.Run(fmt.Sprintf("postgres/nodes=%d", n), func(b *testing.B) {
+			// Tag the nodes' sessions, so the benchmark can add up the CPU of their backends.
+			app := fmt.Sprintf("duro-bench-%d", time.Now().UnixNano())
+			u, err := url.Parse(pgtest.Schema(b))
+			require.NoError(b, err)
+			q := u.Query()
+			q.Set("application_name", app)
+			u.RawQuery = q.Encode()
+			benchCluster(b, u.String(), app, n)
+		})
 	}
 }
 
-func benchCluster(b *testing.B, store string, nodes int) {
+// backendCPU returns the CPU time used so far by each PostgreSQL backend serving sessions tagged
+// app (the database runs on this machine).
+func backendCPU(b *testing.B, app string) map[int]time.Duration {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, pgtest.BaseURL())
+	require.NoError(b, err)
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = $1", app)
+	require.NoError(b, err)
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	require.NoError(b, err)
+	out := map[int]time.Duration{}
+	for _, pid := range pids {
+		if c, err := processCPU(int(pid)); err == nil {
+			out[int(pid)] = c
+		}
+	}
+	return out
+}
+
+func benchCluster(b *testing.B, store, app string, nodes int) {
 	const inFlight = 50
 	ns := make([]*node, nodes)
 	for i := range ns {
@@ -69,6 +102,19 @@ func benchCluster(b *testing.B, store string, nodes int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	prefix := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+
+	cpu0 := make([]time.Duration, nodes)
+	for i, n := range ns {
+		var err error
+		cpu0[i], err = n.cpu()
+		require.NoError(b, err)
+	}
+	self0, err := processCPU(os.Getpid())
+	require.NoError(b, err)
+	var pg0 map[int]time.Duration
+	if app != "" {
+		pg0 = backendCPU(b, app)
+	}
 
 	b.ResetTimer()
 	began := time.Now()
@@ -112,7 +158,24 @@ func benchCluster(b *testing.B, store string, nodes int) {
 	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99-ms")
 
-	// The model's inputs, measured: transitions and commits per workflow, lost races.
+	// The model's inputs, measured: CPU, transitions and commits per workflow, lost races.
+	var duroCPU time.Duration
+	for i, n := range ns {
+		c, err := n.cpu()
+		require.NoError(b, err)
+		duroCPU += c - cpu0[i]
+	}
+	self, err := processCPU(os.Getpid())
+	require.NoError(b, err)
+	b.ReportMetric(float64(duroCPU.Microseconds())/1000/float64(b.N), "duro-cpu-ms/wf")
+	b.ReportMetric(float64((self-self0).Microseconds())/1000/float64(b.N), "sdk-cpu-ms/wf")
+	if app != "" {
+		var pgCPU time.Duration
+		for pid, c := range backendCPU(b, app) {
+			pgCPU += c - pg0[pid] // a backend started during the run counts from zero
+		}
+		b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(b.N), "pg-cpu-ms/wf")
+	}
 	total := map[string]float64{}
 	for _, n := range ns {
 		m, err := n.metrics()

@@ -215,6 +215,38 @@ func (n *node) metrics() (map[string]float64, error) {
 	return out, nil
 }
 
+// cpu returns the CPU time (user and system) the running server has used, from /proc.
+func (n *node) cpu() (time.Duration, error) {
+	n.mu.Lock()
+	cmd := n.cmd
+	n.mu.Unlock()
+	if cmd == nil {
+		return 0, fmt.Errorf("%s is not running", n.name)
+	}
+	return processCPU(cmd.Process.Pid)
+}
+
+// processCPU reads utime+stime of a process from /proc/PID/stat (in clock ticks of 1/100 s, the
+// value of CLK_TCK on Linux).
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time: %w", err)
+	}
+	// The command name (field 2) is parenthesised and may hold spaces: count from after it.
+	rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
 // dial connects an SDK client to the node and closes it when the test ends.
 func (n *node) dial(t testing.TB) client.Client {
 	t.Helper()
