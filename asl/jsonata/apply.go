@@ -198,9 +198,10 @@ func (ev *evaluator) applyInner(proc any, args []any, input any, env *frame) (an
 var transformSig = mustSig("<(oa):o>")
 
 func (ev *evaluator) applyProcedure(p *lambda, args []any) (any, *Error) {
-	env := newFrame(p.env)
+	env := &frame{parent: p.env, names: make([]string, len(p.params), len(p.params)+1), vals: make([]any, len(p.params), len(p.params)+1)}
 	for i, param := range p.params {
-		env.bind(param.value, argAt(args, i))
+		env.names[i] = param.value
+		env.vals[i] = argAt(args, i)
 	}
 	if p.native != nil {
 		nargs := make([]any, p.native.nparams)
@@ -360,8 +361,8 @@ func (ev *evaluator) transform(t *transformFn, obj any) (any, *Error) {
 				return nil, &Error{Code: "T2011", Position: expr.update.pos, info: &errInfo{value: upd}}
 			}
 			if mo, ok := m.(*object); ok {
-				for _, k := range uo.keys {
-					mo.set(k, uo.m[k])
+				for i, k := range uo.keys {
+					mo.set(k, uo.vals[i])
 				}
 			} else if _, isArr := m.(*array); !isArr && len(uo.keys) > 0 {
 				return nil, &Error{Code: "T2014", Position: expr.update.pos, info: &errInfo{value: m}}

@@ -223,7 +223,7 @@ func lookupKey(input any, key string) any {
 		}
 		return res
 	case *object:
-		if v, ok := t.m[key]; ok {
+		if v, ok := t.get(key); ok {
 			return v
 		}
 	}
@@ -239,8 +239,8 @@ func evalWildcard(input any) any {
 	var vals []any
 	switch t := input.(type) {
 	case *object:
-		for _, k := range t.keys {
-			vals = append(vals, t.m[k])
+		for i := range t.keys {
+			vals = append(vals, t.vals[i])
 		}
 	case *array:
 		vals = t.items
@@ -288,8 +288,8 @@ func recurseDescendants(v any, res *array) {
 		}
 	case *object:
 		res.items = append(res.items, v)
-		for _, k := range t.keys {
-			recurseDescendants(t.m[k], res)
+		for i := range t.keys {
+			recurseDescendants(t.vals[i], res)
 		}
 	default:
 		res.items = append(res.items, v)

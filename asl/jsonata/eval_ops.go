@@ -274,9 +274,7 @@ type groupEntry struct {
 }
 
 func (ev *evaluator) evalGroup(g *groupBy, input any, env *frame) (any, *Error) {
-	result := newObject()
-	groups := newObject() // for JavaScript key order
-	entries := map[string]*groupEntry{}
+	groups := &object{keys: make([]string, 0, len(g.pairs)), vals: make([]any, 0, len(g.pairs))} // key -> *groupEntry, in JavaScript key order
 	reduce := false
 	var tuples []tuple
 	var items []any
@@ -323,7 +321,8 @@ func (ev *evaluator) evalGroup(g *groupBy, input any, env *frame) (any, *Error) 
 			if !ok {
 				return nil, &Error{Code: "T1003", Position: g.pos, info: &errInfo{value: key}}
 			}
-			if e, ok := entries[ks]; ok {
+			if ge, ok := groups.get(ks); ok {
+				e := ge.(*groupEntry)
 				if e.exprIndex != pi {
 					return nil, &Error{Code: "D1009", Position: g.pos, info: &errInfo{value: ks}}
 				}
@@ -337,13 +336,13 @@ func (ev *evaluator) evalGroup(g *groupBy, input any, env *frame) (any, *Error) 
 				if reduce {
 					e.tuples = []tuple{t}
 				}
-				entries[ks] = e
-				groups.set(ks, true)
+				groups.set(ks, e)
 			}
 		}
 	}
-	for _, k := range groups.keys {
-		e := entries[k]
+	result := &object{keys: make([]string, 0, len(groups.keys)), vals: make([]any, 0, len(groups.keys))}
+	for gi, k := range groups.keys {
+		e := groups.vals[gi].(*groupEntry)
 		context := e.data
 		genv := env
 		if reduce {

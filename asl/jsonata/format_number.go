@@ -89,8 +89,8 @@ func newNumberFormat(opts any) (*numberFormat, *Error) {
 		"pattern-separator": ";",
 	}
 	if o, ok := opts.(*object); ok {
-		for _, k := range o.keys {
-			s, err := fnString(o.m[k], false)
+		for i, k := range o.keys {
+			s, err := fnString(o.vals[i], false)
 			if err != nil {
 				return nil, err
 			}

@@ -260,8 +260,8 @@ func standardFunctions() []*builtin {
 			r := newObject()
 			for _, v := range x.items {
 				if o, ok := v.(*object); ok {
-					for _, k := range o.keys {
-						r.set(k, o.m[k])
+					for i, k := range o.keys {
+						r.set(k, o.vals[i])
 					}
 				}
 			}

@@ -118,8 +118,8 @@ func fnSift(c *call, a []any) (any, *Error) {
 		return Undefined, nil
 	}
 	res := newObject()
-	for _, k := range o.keys {
-		v := o.m[k]
+	for i, k := range o.keys {
+		v := o.vals[i]
 		r, err := c.callFn(a[1], hofArgs(a[1], v, k, o)...)
 		if err != nil {
 			return nil, err
@@ -144,8 +144,8 @@ func fnEach(c *call, a []any) (any, *Error) {
 	if !ok {
 		return res, nil
 	}
-	for _, k := range o.keys {
-		r, err := c.callFn(a[1], hofArgs(a[1], o.m[k], k, o)...)
+	for i, k := range o.keys {
+		r, err := c.callFn(a[1], hofArgs(a[1], o.vals[i], k, o)...)
 		if err != nil {
 			return nil, err
 		}
@@ -189,9 +189,9 @@ func fnSpread(v any) any {
 		return res
 	case *object:
 		res := newSeq()
-		for _, k := range t.keys {
+		for i, k := range t.keys {
 			o := newObject()
-			o.set(k, t.m[k])
+			o.set(k, t.vals[i])
 			res.items = append(res.items, o)
 		}
 		return res
@@ -271,8 +271,8 @@ func cloneValue(v any) any {
 		return newArray(out)
 	case *object:
 		o := newObject()
-		for _, k := range t.keys {
-			e := t.m[k]
+		for i, k := range t.keys {
+			e := t.vals[i]
 			if isFunction(e) || isUndef(e) {
 				continue
 			}

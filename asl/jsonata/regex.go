@@ -216,16 +216,16 @@ func (c *call) fromMatchObject(res any, s string) (*matchResult, *Error) {
 	if !ok {
 		return nil, &Error{Code: "T1010"}
 	}
-	start, _ := o.m["start"].(float64)
-	end, _ := o.m["end"].(float64)
-	_, hasStart := o.m["start"].(float64)
-	ga, hasGroups := o.m["groups"].(*array)
-	nf := o.m["next"]
+	start, _ := o.val("start").(float64)
+	end, _ := o.val("end").(float64)
+	_, hasStart := o.val("start").(float64)
+	ga, hasGroups := o.val("groups").(*array)
+	nf := o.val("next")
 	if !hasStart && !hasGroups && !isFunction(nf) {
 		return nil, &Error{Code: "T1010"}
 	}
 	m := &matchResult{start: byteIndex(s, int(start)), end: byteIndex(s, int(end))}
-	if ms, ok := o.m["match"].(string); ok {
+	if ms, ok := o.val("match").(string); ok {
 		m.match = ms
 	}
 	if ga != nil {

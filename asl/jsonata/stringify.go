@@ -96,8 +96,8 @@ func writeJSON(b *strings.Builder, v any, pretty bool, indent string, budget *in
 		inner := indent + "  "
 		n := 0
 		b.WriteByte('{')
-		for _, k := range t.keys {
-			e := t.m[k]
+		for i, k := range t.keys {
+			e := t.vals[i]
 			if isUndef(e) {
 				continue
 			}
@@ -150,8 +150,8 @@ func countNodes(v any, budget *int) bool {
 			}
 		}
 	case *object:
-		for _, k := range t.keys {
-			if !countNodes(t.m[k], budget) {
+		for i := range t.keys {
+			if !countNodes(t.vals[i], budget) {
 				return false
 			}
 		}

@@ -42,13 +42,17 @@ func newArray(items []any) *array { return &array{items: items} }
 func newSeq(items ...any) *array { return &array{items: items, seq: true} }
 
 // object is a JavaScript object: string keys in JavaScript property order (array-index keys first in
-// ascending numeric order, then the others in insertion order).
+// ascending numeric order, then the others in insertion order). Small objects are searched
+// linearly; an index map is built once an object grows past smallObject keys.
 type object struct {
-	keys []string
-	m    map[string]any
+	keys  []string
+	vals  []any
+	index map[string]int
 }
 
-func newObject() *object { return &object{m: map[string]any{}} }
+const smallObject = 8
+
+func newObject() *object { return &object{} }
 
 // isIndexKey reports whether k is a canonical array index ("0" .. "4294967294"), which JavaScript
 // orders before all other keys.
@@ -72,40 +76,84 @@ func indexLess(a, b string) bool {
 	return a < b
 }
 
+func (o *object) find(k string) int {
+	if o.index != nil {
+		if i, ok := o.index[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, key := range o.keys {
+		if key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+func (o *object) reindex() {
+	if len(o.keys) <= smallObject {
+		o.index = nil
+		return
+	}
+	o.index = make(map[string]int, len(o.keys))
+	for i, k := range o.keys {
+		o.index[k] = i
+	}
+}
+
 func (o *object) get(k string) (any, bool) {
-	v, ok := o.m[k]
-	return v, ok
+	if i := o.find(k); i >= 0 {
+		return o.vals[i], true
+	}
+	return Undefined, false
+}
+
+// val is the value of key k, or Undefined.
+func (o *object) val(k string) any {
+	v, _ := o.get(k)
+	return v
 }
 
 func (o *object) set(k string, v any) {
-	if _, ok := o.m[k]; ok {
-		o.m[k] = v
+	if i := o.find(k); i >= 0 {
+		o.vals[i] = v
 		return
 	}
-	o.m[k] = v
-	if !isIndexKey(k) {
+	i := len(o.keys)
+	if isIndexKey(k) {
+		// an index key goes after the smaller index keys, before all other keys
+		i = sort.Search(len(o.keys), func(i int) bool {
+			return !isIndexKey(o.keys[i]) || !indexLess(o.keys[i], k)
+		})
+	}
+	if i == len(o.keys) {
 		o.keys = append(o.keys, k)
+		o.vals = append(o.vals, v)
+		if o.index != nil {
+			o.index[k] = i
+		} else if len(o.keys) > smallObject {
+			o.reindex()
+		}
 		return
 	}
-	i := sort.Search(len(o.keys), func(i int) bool {
-		return !isIndexKey(o.keys[i]) || !indexLess(o.keys[i], k)
-	})
 	o.keys = append(o.keys, "")
 	copy(o.keys[i+1:], o.keys[i:])
 	o.keys[i] = k
+	o.vals = append(o.vals, nil)
+	copy(o.vals[i+1:], o.vals[i:])
+	o.vals[i] = v
+	o.reindex()
 }
 
 func (o *object) del(k string) {
-	if _, ok := o.m[k]; !ok {
+	i := o.find(k)
+	if i < 0 {
 		return
 	}
-	delete(o.m, k)
-	for i, key := range o.keys {
-		if key == k {
-			o.keys = append(o.keys[:i:i], o.keys[i+1:]...)
-			return
-		}
-	}
+	o.keys = append(o.keys[:i:i], o.keys[i+1:]...)
+	o.vals = append(o.vals[:i:i], o.vals[i+1:]...)
+	o.reindex()
 }
 
 // tuple is one binding tuple of a tuple stream: "@" is the context value, the other names are the
@@ -223,7 +271,7 @@ func fromJSON(v any) (any, error) {
 		}
 		return newArray(out), nil
 	case *jsonv.Object:
-		o := newObject()
+		o := &object{keys: make([]string, 0, t.Len()), vals: make([]any, 0, t.Len())}
 		for _, k := range t.Keys() {
 			e, _ := t.Get(k)
 			c, err := fromJSON(e)
@@ -285,8 +333,8 @@ func toJSON(v any, budget *int) (any, *Error) {
 		return out, nil
 	case *object:
 		o := jsonv.NewObject()
-		for _, k := range t.keys {
-			c, err := toJSON(t.m[k], budget)
+		for i, k := range t.keys {
+			c, err := toJSON(t.vals[i], budget)
 			if err != nil {
 				return nil, err
 			}
@@ -445,9 +493,9 @@ func deepEqual(a, b any) bool {
 		if len(x.keys) != len(y.keys) {
 			return false
 		}
-		for _, k := range x.keys {
-			yv, ok := y.m[k]
-			if !ok || !deepEqual(x.m[k], yv) {
+		for i, k := range x.keys {
+			yv, ok := y.get(k)
+			if !ok || !deepEqual(x.vals[i], yv) {
 				return false
 			}
 		}
