@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -89,7 +90,58 @@ func TestWorkflowCallsSeveralActivities(t *testing.T) {
 			"completion %d refers to no scheduled activity", ev.GetEventId())
 	}
 	require.Len(t, ofType(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED), 4)
-	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, e.status(run.GetID(), run.GetRunID()))
+
+	// The server declares sdk_metadata, so it must keep what the SDK sends with each completion:
+	// replay reads the SDK's flags back from there.
+	info, err := e.raw.GetSystemInfo(e.ctx(), &workflowservice.GetSystemInfoRequest{})
+	require.NoError(t, err)
+	require.True(t, info.GetCapabilities().GetSdkMetadata())
+	wtc := ofType(events, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)[0].GetWorkflowTaskCompletedEventAttributes()
+	require.Equal(t, "temporal-go", wtc.GetSdkMetadata().GetSdkName())
+	require.NotEmpty(t, wtc.GetSdkMetadata().GetSdkVersion())
+
+	d, err := e.c.DescribeWorkflowExecution(e.ctx(), run.GetID(), run.GetRunID())
+	require.NoError(t, err)
+	di := d.GetWorkflowExecutionInfo()
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, di.GetStatus())
+	require.Equal(t, "combineWorkflow", di.GetType().GetName())
+	require.Equal(t, tq, di.GetTaskQueue())
+	require.Equal(t, int64(len(events)), di.GetHistoryLength())
+	require.WithinDuration(t, events[0].GetEventTime().AsTime(), di.GetStartTime().AsTime(), time.Millisecond)
+	require.WithinDuration(t, events[len(events)-1].GetEventTime().AsTime(), di.GetCloseTime().AsTime(), time.Millisecond)
+	require.Empty(t, d.GetPendingActivities())
+}
+
+// failingWorkflow fails with an application error that carries details.
+func failingWorkflow(ctx workflow.Context) error {
+	return temporal.NewApplicationError("bad order", "OrderInvalid", "detail", 42)
+}
+
+func TestWorkflowFailureCarriesApplicationError(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.startWorker(registry{workflows: []any{failingWorkflow}})
+	run := e.start(tq, client.StartWorkflowOptions{}, failingWorkflow)
+
+	err := run.Get(e.ctx(), nil)
+	var wee *temporal.WorkflowExecutionError
+	require.ErrorAs(t, err, &wee, "got %v", err)
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, "OrderInvalid", appErr.Type())
+	require.Equal(t, "bad order", appErr.Message())
+	var s string
+	var n int
+	require.NoError(t, appErr.Details(&s, &n))
+	require.Equal(t, "detail", s)
+	require.Equal(t, 42, n)
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_FAILED, e.status(run.GetID(), run.GetRunID()))
+
+	events := e.historyOf(run)
+	requireWellFormed(t, events)
+	last := events[len(events)-1]
+	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, last.GetEventType())
+	require.Equal(t, "OrderInvalid", last.GetWorkflowExecutionFailedEventAttributes().GetFailure().GetApplicationFailureInfo().GetType())
 }
 
 // activityCall describes one activity for runActivityWorkflow.
