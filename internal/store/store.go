@@ -15,12 +15,18 @@
 //     [ErrConflict] (wrapped with context), never its database library's errors.
 //
 // Blobs ([Execution.State], [Event.Data], [Task.Data], [Namespace.Data]) are opaque to drivers.
+//
+// Visibility: [Execution.Search] is indexed in a side table of typed values and a namespace's
+// custom search attributes are registered beside it; [ExecutionFilter.Query] filters and sorts a
+// listing with SQL that internal/visibility compiles over the schema both drivers share.
 package store
 
 import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/duro-dev/duro/internal/visibility"
 )
 
 // Sentinel errors every driver returns (wrapped) so the engine can test them with errors.Is.
@@ -71,6 +77,22 @@ type Store interface {
 	ListExecutions(ctx context.Context, f ExecutionFilter) ([]Execution, error)
 	// CountExecutions counts the executions matching f (paging fields ignored).
 	CountExecutions(ctx context.Context, f ExecutionFilter) (int64, error)
+	// CountExecutionsGroupBy counts the executions matching f per value of groupBy, which must be
+	// "ExecutionStatus" (the one grouping Temporal's SQL visibility offers). Groups come in
+	// ascending status order; statuses with no execution are left out.
+	CountExecutionsGroupBy(ctx context.Context, f ExecutionFilter, groupBy string) ([]GroupCount, error)
+
+	// AddSearchAttributes registers custom search attributes of a namespace (name → type), all
+	// or none: a name already registered with the same type is left as it is, one registered with
+	// another type fails the call with ErrAlreadyExists.
+	AddSearchAttributes(ctx context.Context, namespace string, attrs map[string]visibility.Type) error
+	// ListSearchAttributes returns a namespace's custom search attributes (empty, not an error, for
+	// a namespace without any).
+	ListSearchAttributes(ctx context.Context, namespace string) (map[string]visibility.Type, error)
+	// RemoveSearchAttributes unregisters custom search attributes, all or none: ErrNotFound if one
+	// of the names is not registered. Values already indexed under a removed name stay in the
+	// store but no query can name them.
+	RemoveSearchAttributes(ctx context.Context, namespace string, names []string) error
 
 	// CreateNamespace inserts a namespace; ErrAlreadyExists if the name is taken.
 	CreateNamespace(ctx context.Context, ns Namespace) error
@@ -115,6 +137,10 @@ type Execution struct {
 	// Memo and SearchAttributes are serialized protos, opaque to the driver.
 	Memo             []byte
 	SearchAttributes []byte
+	// Search holds the run's search attribute values, typed for indexing (decoded by the engine
+	// from SearchAttributes). In a transition, nil leaves the values the run has as they are and
+	// a non-nil slice (even empty) replaces them all. Reads leave it nil.
+	Search []visibility.Value
 }
 
 // Current points a workflow ID at its latest run.
@@ -227,6 +253,17 @@ type ExecutionFilter struct {
 	PageSize int
 	// After, if set, continues a listing after this (StartTime, RunID) position.
 	After *ListPosition
+	// Query, if set, is a list filter (ANDed with the fields above). With an ORDER BY it sorts
+	// the listing, which then pages by Offset instead of After.
+	Query *visibility.Query
+	// Offset skips this many rows of a listing whose Query has an ORDER BY.
+	Offset int
+}
+
+// GroupCount is one group of CountExecutionsGroupBy.
+type GroupCount struct {
+	Status int32 // enums.WorkflowExecutionStatus
+	Count  int64
 }
 
 // ListPosition is a keyset paging position in StartTime-descending, RunID-descending order.

@@ -206,6 +206,7 @@ func (a *applier) queueWrites(i int, t *store.Transition, ids *newIDs, queue que
 	} else {
 		queue(i, "update execution", execRead, qUpdateExecution, append(cols, t.ExpectedVersion)...)
 	}
+	queueSearch(i, e, queue)
 
 	if cu := t.Current; cu != nil {
 		c := &cu.Current

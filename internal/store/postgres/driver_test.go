@@ -124,6 +124,9 @@ func TestQueriesParse(t *testing.T) {
 		qInsertTasks, qConsumeTasks, qDropRunTasksAndTimers, qListTasks, qCountTasks,
 		qInsertTimers, qConsumeTimers, qListTimers,
 		qInsertNamespace, qUpdateNamespace, qGetNamespace, qListNamespaces,
+		qDeleteRunSearchValues, qInsertSearchValues, qInsertSearchAttribute, qGetSearchAttribute,
+		qDeleteSearchAttribute, qListSearchAttributes, qListExecutionsByQuery, qCountExecutionsByQuery,
+		qCountExecutionsByStatus,
 	}
 	for _, name := range used {
 		require.True(t, have[name], "query %q missing from queries/*.sql", name)

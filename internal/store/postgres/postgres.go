@@ -20,6 +20,7 @@ import (
 // number of processes, may share one database schema.
 type Store struct {
 	pool *pgxpool.Pool
+	tmpl searchTemplates // listings by query (search.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -42,6 +43,10 @@ func openConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	tmpl, err := newSearchTemplates(queries)
+	if err != nil {
+		return nil, err
+	}
 	if err := migrateSchema(ctx, cfg.ConnConfig.Copy()); err != nil {
 		return nil, err
 	}
@@ -52,7 +57,7 @@ func openConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", translate(err))
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, tmpl: tmpl}, nil
 }
 
 // prepareAll prepares every named statement on a new connection. Running statements by name keeps

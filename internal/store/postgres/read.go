@@ -178,6 +178,9 @@ var firstPage = pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: tru
 
 // ListExecutions returns a namespace's executions (without State), newest first, keyset-paged.
 func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]store.Execution, error) {
+	if f.Query != nil {
+		return s.listByQuery(ctx, f)
+	}
 	var afterTime any = firstPage
 	afterRun := ""
 	if f.After != nil {
@@ -209,6 +212,9 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]
 
 // CountExecutions counts the executions matching f.
 func (s *Store) CountExecutions(ctx context.Context, f store.ExecutionFilter) (int64, error) {
+	if f.Query != nil {
+		return s.countByQuery(ctx, f)
+	}
 	query := qCountExecutions
 	args := []any{f.Namespace, f.WorkflowType, statusesArg(f)}
 	if f.WorkflowID != "" {

@@ -144,6 +144,9 @@ func (a *applier) transition(tr *store.Transition) (newIDs, error) {
 	if err := a.execution(tr.ExpectedVersion, e); err != nil {
 		return newIDs{}, err
 	}
+	if err := a.searchValues(e); err != nil {
+		return newIDs{}, err
+	}
 	if tr.Current != nil {
 		if err := a.current(tr.Current); err != nil {
 			return newIDs{}, err

@@ -113,10 +113,12 @@ type writeStmts struct {
 	deleteRunEvents, deleteExecution, deleteCurrentOfRun *sql.Stmt
 
 	insertNamespace, updateNamespace *sql.Stmt
+
+	search searchWriteStmts
 }
 
 func (w *writeStmts) refs() []stmtRef {
-	return []stmtRef{
+	return append([]stmtRef{
 		{"savepoint", &w.savepoint},
 		{"rollback_to_savepoint", &w.rollbackToSavepoint},
 		{"release_savepoint", &w.releaseSavepoint},
@@ -136,7 +138,7 @@ func (w *writeStmts) refs() []stmtRef {
 		{"delete_current_of_run", &w.deleteCurrentOfRun},
 		{"insert_namespace", &w.insertNamespace},
 		{"update_namespace", &w.updateNamespace},
-	}
+	}, w.search.refs()...)
 }
 
 // readStmts are prepared on the read pool (queries/read.sql).
@@ -147,10 +149,12 @@ type readStmts struct {
 	listExecutions, listExecutionsOfWorkflow   *sql.Stmt
 	countExecutions, countExecutionsOfWorkflow *sql.Stmt
 	getNamespace, listNamespaces               *sql.Stmt
+
+	search searchReadStmts
 }
 
 func (r *readStmts) refs() []stmtRef {
-	return []stmtRef{
+	return append([]stmtRef{
 		{"get_execution", &r.getExecution},
 		{"get_current", &r.getCurrent},
 		{"read_events", &r.readEvents},
@@ -164,5 +168,5 @@ func (r *readStmts) refs() []stmtRef {
 		{"count_executions_of_workflow", &r.countExecutionsOfWorkflow},
 		{"get_namespace", &r.getNamespace},
 		{"list_namespaces", &r.listNamespaces},
-	}
+	}, r.search.refs()...)
 }

@@ -177,6 +177,9 @@ func scanTimers(rows *sql.Rows, err error) ([]store.Timer, error) {
 
 // ListExecutions returns a namespace's executions newest first, filtered by f, with keyset paging.
 func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]store.Execution, error) {
+	if f.Query != nil {
+		return s.listByQuery(ctx, f)
+	}
 	args, err := filterArgs(f)
 	if err != nil {
 		return nil, fmt.Errorf("list executions: %w", err)
@@ -212,6 +215,9 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]
 
 // CountExecutions counts the executions matching f.
 func (s *Store) CountExecutions(ctx context.Context, f store.ExecutionFilter) (int64, error) {
+	if f.Query != nil {
+		return s.countByQuery(ctx, f)
+	}
 	args, err := filterArgs(f)
 	if err != nil {
 		return 0, fmt.Errorf("count executions: %w", err)

@@ -55,6 +55,8 @@ type Store struct {
 
 	ws writeStmts
 	rs readStmts
+
+	tmpl searchTemplates // listings by query (search.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -120,6 +122,9 @@ func (s *Store) setup(ctx context.Context, path, timeout string, queries map[str
 	s.r.SetConnMaxLifetime(0)
 	s.r.SetConnMaxIdleTime(0)
 
+	if s.tmpl, err = newSearchTemplates(queries); err != nil {
+		return err
+	}
 	if err := prepare(ctx, s.w, queries, &s.ws); err != nil {
 		return err
 	}

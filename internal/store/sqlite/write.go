@@ -29,7 +29,7 @@ func (s *Store) write(ctx context.Context, fn func(a *applier) error) error {
 func (s *Store) DeleteExecution(ctx context.Context, namespace, workflowID, runID string) error {
 	ns, wf, run := sql.Named("namespace", namespace), sql.Named("workflow_id", workflowID), sql.Named("run_id", runID)
 	err := s.write(ctx, func(a *applier) error {
-		for _, st := range []*sql.Stmt{a.ws.deleteRunEvents, a.ws.deleteRunTasks, a.ws.deleteRunTimers} {
+		for _, st := range []*sql.Stmt{a.ws.deleteRunEvents, a.ws.deleteRunTasks, a.ws.deleteRunTimers, a.ws.search.deleteRunValues} {
 			if err := a.exec(st, ns, run); err != nil {
 				return err
 			}

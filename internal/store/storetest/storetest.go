@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Data", s.testData)
 	t.Run("Model", s.testModel)
 	t.Run("Linked", s.testLinked)
+	t.Run("Search", s.testSearch)
 }
 
 type suite struct {

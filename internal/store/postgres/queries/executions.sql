@@ -33,6 +33,8 @@ WITH deleted_events AS (
     DELETE FROM timers WHERE namespace = $1 AND run_id = $3 AND workflow_id = $2
 ), deleted_current AS (
     DELETE FROM current_runs WHERE namespace = $1 AND workflow_id = $2 AND run_id = $3
+), deleted_search AS (
+    DELETE FROM search_values WHERE namespace = $1 AND run_id = $3
 )
 DELETE FROM executions WHERE namespace = $1 AND workflow_id = $2 AND run_id = $3
 
