@@ -10,6 +10,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
 	historypb "go.temporal.io/api/history/v1"
+	protocolpb "go.temporal.io/api/protocol/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
 
@@ -91,6 +92,12 @@ func (t *txn) completeWFT(req *workflowservice.RespondWorkflowTaskCompletedReque
 	} else {
 		ms.StickyQueue = ""
 	}
+	t.msgs = map[string]*protocolpb.Message{}
+	for _, m := range req.GetMessages() {
+		t.msgs[m.GetId()] = m
+	}
+	k := execKey{ms.Namespace, ms.WorkflowID, ms.RunID}
+	t.after = append(t.after, func() { t.e.applyRejections(req.GetMessages()) })
 	closed := false
 	for i, cmd := range req.GetCommands() {
 		if closed {
@@ -114,7 +121,7 @@ func (t *txn) completeWFT(req *workflowservice.RespondWorkflowTaskCompletedReque
 	if err := t.flushBuffered(); err != nil {
 		return err
 	}
-	if req.GetForceCreateNewWorkflowTask() {
+	if req.GetForceCreateNewWorkflowTask() || t.e.updates.hasPending(k) {
 		t.wftNeeded = true
 	}
 	return nil
@@ -143,6 +150,8 @@ func (t *txn) applyCommand(cmd *commandpb.Command, wtcID int64) (bool, error) {
 			return true, nil // refused by the caller: UnhandledCommand
 		}
 		return true, t.continueAsNew(cmd.GetContinueAsNewWorkflowExecutionCommandAttributes(), wtcID)
+	case enumspb.COMMAND_TYPE_PROTOCOL_MESSAGE:
+		return false, t.protocolMessage(cmd.GetProtocolMessageCommandAttributes(), t.msgs, wtcID)
 	case enumspb.COMMAND_TYPE_RECORD_MARKER:
 		a := cmd.GetRecordMarkerCommandAttributes()
 		if a == nil || a.GetMarkerName() == "" {

@@ -63,6 +63,7 @@ type Engine struct {
 
 	history *pubsub
 	queries *queryRegistry
+	updates *updateRegistry
 	metrics metrics
 
 	internalWake chan struct{}
@@ -119,6 +120,7 @@ func New(cfg Config) *Engine {
 		cache:    map[execKey]*cachedState{},
 		history:  newPubsub(),
 		queries:  newQueryRegistry(),
+		updates:  newUpdateRegistry(),
 	}
 	e.locks.m = map[string]*lockEntry{}
 	e.internalWake = make(chan struct{}, 1)

@@ -146,9 +146,13 @@ func (e *Engine) QueryWorkflow(ctx context.Context, namespace, workflowID, runID
 	}
 }
 
-// TakeQuery hands a pending query of the queue to a workflow-task poller, as a legacy query task
-// with the run's full history. It returns nil when no query waits.
+// TakeQuery hands a poller what waits for it in memory: a speculative workflow task carrying
+// updates, or a pending query as a legacy query task with the run's full history. It returns nil
+// when nothing waits.
 func (e *Engine) TakeQuery(ctx context.Context, queue store.TaskQueueKey) (*workflowservice.PollWorkflowTaskQueueResponse, error) {
+	if resp, err := e.takeSpeculative(ctx, queue); resp != nil || err != nil {
+		return resp, err
+	}
 	for {
 		qt := e.queries.take(queue)
 		if qt == nil {

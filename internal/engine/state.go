@@ -42,6 +42,8 @@ type mutableState struct {
 	Header      []byte `json:"header,omitempty"`
 
 	Children map[int64]*childInfo `json:"children,omitempty"`
+	// Updates records accepted updates by update ID (rejected ones never reach the history).
+	Updates map[string]*updateInfo `json:"updates,omitempty"`
 	// External holds pending signal-external and cancel-external requests by initiated event ID.
 	External map[int64]*externalInfo `json:"external,omitempty"`
 

@@ -7,6 +7,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	protocolpb "go.temporal.io/api/protocol/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -54,6 +55,8 @@ type txn struct {
 	after     []func()
 	// linked transitions commit atomically with this one (the next run of a continue-as-new).
 	linked []*txn
+	// msgs are the protocol messages of the workflow task being completed, by message ID.
+	msgs map[string]*protocolpb.Message
 }
 
 func (e *Engine) newTxn(ms *mutableState, version int64) *txn {

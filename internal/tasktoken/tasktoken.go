@@ -20,6 +20,9 @@ const (
 	Workflow Kind = 1
 	Activity Kind = 2
 	Query    Kind = 3
+	// Speculative is a workflow task that exists only in memory (it carries updates; if the worker
+	// only rejects them, nothing of it is ever persisted).
+	Speculative Kind = 4
 )
 
 // Token is a decoded task token.
@@ -61,7 +64,7 @@ func Decode(b []byte) (Token, error) {
 		return t, ErrMalformed
 	}
 	t.Kind = Kind(b[1])
-	if t.Kind < Workflow || t.Kind > Query {
+	if t.Kind < Workflow || t.Kind > Speculative {
 		return t, ErrMalformed
 	}
 	b = b[2:]

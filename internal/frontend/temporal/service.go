@@ -174,7 +174,7 @@ func (s *Service) namespaceInfo(ns *engine.Namespace) (*namespacepb.NamespaceInf
 			Data:        ns.Data,
 			Id:          ns.ID,
 			Capabilities: &namespacepb.NamespaceInfo_Capabilities{
-				EagerWorkflowStart: false, SyncUpdate: false, AsyncUpdate: false,
+				EagerWorkflowStart: false, SyncUpdate: true, AsyncUpdate: true,
 			},
 		}, &namespacepb.NamespaceConfig{
 			WorkflowExecutionRetentionTtl: durationpb.New(ns.Retention),

@@ -66,6 +66,9 @@ func (s *Service) PollWorkflowTaskQueue(ctx context.Context, req *workflowservic
 
 // RespondWorkflowTaskCompleted applies a workflow task's commands.
 func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *workflowservice.RespondWorkflowTaskCompletedRequest) (*workflowservice.RespondWorkflowTaskCompletedResponse, error) {
+	if tok, err := tasktoken.Decode(req.GetTaskToken()); err == nil && tok.Kind == tasktoken.Speculative {
+		return s.completeSpeculative(ctx, tok, req)
+	}
 	tok, err := decodeToken(req.GetTaskToken(), tasktoken.Workflow)
 	if err != nil {
 		return nil, err
@@ -81,6 +84,10 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *workflo
 
 // RespondWorkflowTaskFailed records a failed workflow task.
 func (s *Service) RespondWorkflowTaskFailed(ctx context.Context, req *workflowservice.RespondWorkflowTaskFailedRequest) (*workflowservice.RespondWorkflowTaskFailedResponse, error) {
+	if tok, err := tasktoken.Decode(req.GetTaskToken()); err == nil && tok.Kind == tasktoken.Speculative {
+		s.e.FailSpeculative(tok)
+		return &workflowservice.RespondWorkflowTaskFailedResponse{}, nil
+	}
 	tok, err := decodeToken(req.GetTaskToken(), tasktoken.Workflow)
 	if err != nil {
 		return nil, err
