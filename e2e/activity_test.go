@@ -607,3 +607,32 @@ func TestHeartbeatDetailsSurviveRetry(t *testing.T) {
 	require.Len(t, ofType(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED), 1)
 	require.Empty(t, ofType(events, enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED))
 }
+
+func TestDescribeShowsPendingActivity(t *testing.T) {
+	t.Parallel()
+	e, acts, tq := activityEnv(t)
+	run := e.start(tq, client.StartWorkflowOptions{}, runActivityWorkflow, activityCall{
+		Activity:     "Hang",
+		StartToClose: time.Second,
+		Retry:        &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, MaximumAttempts: 3},
+	})
+	require.Eventually(t, func() bool { return len(acts.numbers(run.GetID())) >= 2 }, waitFor, tick, "attempt 2 starts")
+
+	d, err := e.c.DescribeWorkflowExecution(e.ctx(), run.GetID(), run.GetRunID())
+	require.NoError(t, err)
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, d.GetWorkflowExecutionInfo().GetStatus())
+	require.Len(t, d.GetPendingActivities(), 1)
+	pa := d.GetPendingActivities()[0]
+	require.Equal(t, "Hang", pa.GetActivityType().GetName())
+	require.Equal(t, "5", pa.GetActivityId())
+	if pa.GetAttempt() == 2 { // attempt 2 may already have timed out on a slow machine
+		require.Equal(t, enumspb.PENDING_ACTIVITY_STATE_STARTED, pa.GetState())
+	}
+	require.GreaterOrEqual(t, pa.GetAttempt(), int32(2))
+	require.Equal(t, int32(3), pa.GetMaximumAttempts())
+	require.Equal(t, enumspb.TIMEOUT_TYPE_START_TO_CLOSE, pa.GetLastFailure().GetTimeoutFailureInfo().GetTimeoutType(),
+		"the pending activity shows why the last attempt failed")
+
+	requireActivityTimeout(t, run.Get(e.ctx(), nil), enumspb.TIMEOUT_TYPE_START_TO_CLOSE)
+	require.Equal(t, []int32{1, 2, 3}, acts.numbers(run.GetID()))
+}
