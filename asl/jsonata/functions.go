@@ -127,7 +127,7 @@ func standardFunctions() []*builtin {
 			}
 			return s, nil
 		}),
-		def("lowercase", "<s-:s>", 1, 1, strFn(strings.ToLower)),
+		def("lowercase", "<s-:s>", 1, 1, strFn(jsLower)),
 		def("uppercase", "<s-:s>", 1, 1, strFn(jsUpper)),
 		def("length", "<s-:n>", 1, 1, func(c *call, a []any) (any, *Error) {
 			s, ok := str(a[0])

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -56,13 +57,45 @@ func urlFn(name string, f func(string) (string, bool)) fnImpl {
 	}
 }
 
-// jsUpper is String.prototype.toUpperCase, including the special casing of ß.
+// upperSpecial holds the unconditional one-to-many upper-case mappings of Unicode's
+// SpecialCasing.txt that JavaScript's toUpperCase applies and Go's per-rune mapping does not.
+var upperSpecial = map[rune]string{
+	'\u00df': "SS", '\u0149': "\u02bcN", '\u01f0': "J\u030c", '\u0390': "\u0399\u0308\u0301",
+	'\u03b0': "\u03a5\u0308\u0301", '\u0587': "\u0535\u0552", '\u1e96': "H\u0331", '\u1e97': "T\u0308",
+	'\u1e98': "W\u030a", '\u1e99': "Y\u030a", '\u1e9a': "A\u02be", '\ufb00': "FF", '\ufb01': "FI", '\ufb02': "FL",
+	'\ufb03': "FFI", '\ufb04': "FFL", '\ufb05': "ST", '\ufb06': "ST", '\ufb13': "\u0544\u0546",
+	'\ufb14': "\u0544\u0535", '\ufb15': "\u0544\u053b", '\ufb16': "\u054e\u0546", '\ufb17': "\u0544\u053d",
+}
+
+// jsUpper is String.prototype.toUpperCase.
 func jsUpper(s string) string {
-	s = strings.ToUpper(s)
-	if strings.ContainsRune(s, 'ß') {
-		s = strings.ReplaceAll(s, "ß", "SS")
+	var b strings.Builder
+	for _, r := range s {
+		if m, ok := upperSpecial[r]; ok {
+			b.WriteString(m)
+		} else {
+			b.WriteRune(unicode.ToUpper(r))
+		}
 	}
-	return s
+	return b.String()
+}
+
+// jsLower is String.prototype.toLowerCase: İ becomes i with a combining dot, and a capital sigma
+// at the end of a word becomes a final sigma.
+func jsLower(s string) string {
+	rs := []rune(s)
+	var b strings.Builder
+	for i, r := range rs {
+		switch {
+		case r == 'İ':
+			b.WriteString("i\u0307")
+		case r == 'Σ' && i > 0 && unicode.IsLetter(rs[i-1]) && (i+1 >= len(rs) || !unicode.IsLetter(rs[i+1])):
+			b.WriteRune('ς')
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
 }
 
 func jsTrim(s string) string {
