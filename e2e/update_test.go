@@ -95,3 +95,27 @@ func TestUpdatesRejectedAcceptedAndCompleted(t *testing.T) {
 	require.Len(t, ofType(events, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED), 3, "three accepted updates (5, 7, 13)")
 	require.Len(t, ofType(events, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED), 3)
 }
+
+func TestUpdateWithStart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.startWorker(registry{workflows: []any{counterWithUpdates}})
+	wfID := e.id("uws")
+	for i, want := range []int{4, 8} {
+		op := e.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+			ID: wfID, TaskQueue: tq, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		}, counterWithUpdates)
+		h, err := e.c.UpdateWithStartWorkflow(e.ctx(), client.UpdateWithStartWorkflowOptions{
+			StartWorkflowOperation: op,
+			UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: "add", Args: []any{4}, WaitForStage: client.WorkflowUpdateStageCompleted},
+		})
+		require.NoError(t, err, "update-with-start %d", i)
+		var total int
+		require.NoError(t, h.Get(e.ctx(), &total))
+		require.Equal(t, want, total, "the second update-with-start reuses the running workflow")
+	}
+	require.NoError(t, e.c.SignalWorkflow(e.ctx(), wfID, "", "finish", nil))
+	var total int
+	require.NoError(t, e.c.GetWorkflow(e.ctx(), wfID, "").Get(e.ctx(), &total))
+	require.Equal(t, 8, total)
+}

@@ -175,3 +175,12 @@ func (e *Engine) CountWorkflows(ctx context.Context, f store.ExecutionFilter) (i
 	}
 	return n, nil
 }
+
+// Backlog counts a task queue's waiting task rows (stale rows included: it is a hint, as in Temporal).
+func (e *Engine) Backlog(ctx context.Context, queue store.TaskQueueKey) (int64, error) {
+	n, err := e.store.CountTasks(ctx, queue)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	return n, nil
+}

@@ -311,6 +311,13 @@ func (s *Service) DescribeTaskQueue(ctx context.Context, req *workflowservice.De
 	}
 	key := store.TaskQueueKey{Namespace: req.GetNamespace(), Name: req.GetTaskQueue().GetName(), Kind: kind}
 	resp := &workflowservice.DescribeTaskQueueResponse{}
+	if req.GetIncludeTaskQueueStatus() {
+		n, err := s.e.Backlog(ctx, key)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		resp.TaskQueueStatus = &taskqueuepb.TaskQueueStatus{BacklogCountHint: n}
+	}
 	for id, at := range s.m.Pollers(key) {
 		resp.Pollers = append(resp.Pollers, pollerInfo(id, at))
 	}
