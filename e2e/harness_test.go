@@ -59,6 +59,11 @@ type envConfig struct {
 // envOption adjusts the node a test starts.
 type envOption func(*envConfig)
 
+// withLongPollTimeout sets how long the node holds an empty task-queue poll.
+func withLongPollTimeout(d time.Duration) envOption {
+	return func(c *envConfig) { c.longPollTimeout = d }
+}
+
 // withMaxPayloadBytes sets the node's payload limit.
 func withMaxPayloadBytes(n int) envOption { return func(c *envConfig) { c.maxPayloadBytes = n } }
 

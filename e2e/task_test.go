@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,4 +151,47 @@ func TestFailingWorkflowTaskIsRetriedWithoutGrowingHistory(t *testing.T) {
 	require.Contains(t, failed.GetFailure().GetMessage(), "a bug in workflow code")
 	require.Equal(t, panics.Load()+1, events[4].GetWorkflowTaskScheduledEventAttributes().GetAttempt(),
 		"the recorded task is the attempt after the last failing one")
+}
+
+func TestEmptyPollsEndWithAnEmptyAnswer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withLongPollTimeout(time.Second))
+	q := &taskqueuepb.TaskQueue{Name: e.id("empty"), Kind: enumspb.TASK_QUEUE_KIND_NORMAL}
+
+	// A poll on an empty queue is held (a long poll), then answered with an empty task, not an
+	// error: the SDK treats a missing task token as "no task" and polls again.
+	began := time.Now()
+	wft, err := e.raw.PollWorkflowTaskQueue(e.ctx(), &workflowservice.PollWorkflowTaskQueueRequest{Namespace: namespace, TaskQueue: q, Identity: "e2e"})
+	require.NoError(t, err)
+	require.Empty(t, wft.GetTaskToken())
+	require.GreaterOrEqual(t, time.Since(began), 500*time.Millisecond, "the poll is held rather than answered at once")
+
+	began = time.Now()
+	act, err := e.raw.PollActivityTaskQueue(e.ctx(), &workflowservice.PollActivityTaskQueueRequest{Namespace: namespace, TaskQueue: q, Identity: "e2e"})
+	require.NoError(t, err)
+	require.Empty(t, act.GetTaskToken())
+	require.GreaterOrEqual(t, time.Since(began), 500*time.Millisecond, "the poll is held rather than answered at once")
+
+	// A task that arrives while a poll is held is handed to that poll.
+	polled := make(chan *workflowservice.PollWorkflowTaskQueueResponse, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		for ctx.Err() == nil {
+			resp, err := e.raw.PollWorkflowTaskQueue(ctx, &workflowservice.PollWorkflowTaskQueueRequest{Namespace: namespace, TaskQueue: q, Identity: "e2e"})
+			if err == nil && len(resp.GetTaskToken()) > 0 {
+				polled <- resp
+				return
+			}
+		}
+		close(polled)
+	}()
+	wfID, _ := e.startRaw(q.GetName(), 0)
+	select {
+	case resp, ok := <-polled:
+		require.True(t, ok, "the held poll got no task")
+		require.Equal(t, wfID, resp.GetWorkflowExecution().GetWorkflowId())
+	case <-time.After(waitFor):
+		t.Fatal("the held poll got no task")
+	}
 }
