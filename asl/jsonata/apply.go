@@ -1,7 +1,5 @@
 package jsonata
 
-import "regexp"
-
 // lambda is a user function (function($x){...}), a partial application, or a tail-call thunk.
 type lambda struct {
 	input  any
@@ -31,7 +29,7 @@ type call struct {
 
 // regexFn is a regular expression literal, a function that matches a string.
 type regexFn struct {
-	re     *regexp.Regexp
+	re     jsRegexp
 	source string
 	pos    int
 }

@@ -1,7 +1,5 @@
 package jsonata
 
-import "regexp"
-
 // nodeType is the kind of an AST node, after jsonata-js's node types.
 type nodeType int
 
@@ -82,7 +80,7 @@ type node struct {
 	delete      *node
 	pairs       []pair
 	terms       []sortTerm
-	re          *regexp.Regexp
+	re          jsRegexp
 	reSource    string
 
 	// annotations made by the AST post-processing

@@ -56,7 +56,7 @@ var messages = map[string]string{
 	"S0215": "A context variable binding must precede any predicates on a step",
 	"S0216": "A context variable binding must precede the 'order-by' clause on a step",
 	"S0217": "The object representing the 'parent' cannot be derived from this expression",
-	"S0303": "The regular expression is not supported (Go's RE2 has no lookaround or backreferences): {{value}}",
+	"S0303": "Invalid regular expression: {{value}}",
 	"S0301": "Empty regular expressions are not allowed",
 	"S0302": "No terminating / in regular expression",
 	"S0402": "Choice groups containing parameterized types are not supported",

@@ -23,7 +23,7 @@ func FuzzCompileEval(f *testing.F) {
 		"$each({'a':1}, function($v,$k){$k})", "$sift({'a':1}, function($v){$v})", "$keys(a)", "$spread(a)",
 		"$zip([1],[2])", "$distinct([1,1])", "$number('0x1F')", "$round(2.5)", "$pad('x', -3, '#')",
 		"$base64decode('aGk=')", "$encodeUrl('a b')", "$parseInteger('twelve', 'w')", "a[[0..1]]", "a[]",
-		"(a; b; c)", "`a b`", "\"\\u00e9\"", "$$.a", "$[0]", "function($x)<n-:n>{$x}(1)", "[[1]][0][0]",
+		"(a; b; c)", "$match('abab', /(ab)\\1/)", "$replace('a1', /(?<=a)\\d/, 'x')", "$split('a,b', /(?=,)/)", "`a b`", "\"\\u00e9\"", "$$.a", "$[0]", "function($x)<n-:n>{$x}(1)", "[[1]][0][0]",
 	}
 	for _, s := range seeds {
 		f.Add(s)

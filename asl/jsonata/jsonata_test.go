@@ -276,6 +276,11 @@ func TestLimits(t *testing.T) {
 	if got := evalString(t, loop, nil, nil, nil); got != "20000" {
 		t.Errorf("tail loop = %s", got)
 	}
+	// catastrophic backtracking in a pattern that needs the backtracking matcher is bounded
+	evil := `$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a+)+(?=b)/)`
+	if got := evalString(t, evil, nil, nil, nil); got != "error U1002" {
+		t.Errorf("catastrophic backtracking = %s", got)
+	}
 	if got := evalString(t, deep, nil, nil, &Options{MaxSteps: -1, MaxDepth: 100}); got != "error U1001" {
 		t.Errorf("MaxDepth 100 = %s", got)
 	}

@@ -7,11 +7,19 @@ import (
 )
 
 // JSONata regular expressions are JavaScript regular expressions. They are translated to Go's RE2
-// syntax: the JavaScript meanings of ., \s, \uXXXX and [^] are kept; lookaround and
-// backreferences have no RE2 equivalent and are compile errors (S0303).
+// syntax, keeping the JavaScript meanings of ., \s, \uXXXX and [^]; a pattern with lookaround or
+// backreferences, which RE2 lacks, runs on the backtracking matcher (regex_backtrack.go).
 
-func compileRegex(pattern, flags string) (*regexp.Regexp, error) {
+// errNeedsBacktracking marks a pattern RE2 cannot run.
+type errNeedsBacktracking struct{ what string }
+
+func (e errNeedsBacktracking) Error() string { return e.what + " are not supported by RE2" }
+
+func compileRegex(pattern, flags string) (jsRegexp, error) {
 	tr, err := translateRegex(pattern, strings.Contains(flags, "s"))
+	if _, ok := err.(errNeedsBacktracking); ok {
+		return compileBacktrack(pattern, flags)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +33,11 @@ func compileRegex(pattern, flags string) (*regexp.Regexp, error) {
 	if prefix != "" {
 		tr = "(?" + prefix + ")" + tr
 	}
-	return regexp.Compile(tr)
+	re, err := regexp.Compile(tr)
+	if err != nil {
+		return nil, err
+	}
+	return re2Regexp{re}, nil
 }
 
 const jsSpace = `\t\n\v\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}`
@@ -58,7 +70,7 @@ func translateRegex(p string, dotAll bool) (string, error) {
 				b.WriteString(`\x{` + p[i+1:i+3] + `}`)
 				i += 2
 			case e >= '1' && e <= '9':
-				return "", fmt.Errorf("backreferences are not supported")
+				return "", errNeedsBacktracking{"backreferences"}
 			case e == '0':
 				b.WriteString(`\x{0}`)
 			case e == 'c' && i+1 < len(p):
@@ -115,9 +127,9 @@ func translateRegex(p string, dotAll bool) (string, error) {
 			} else {
 				b.WriteString(`[^\n\r\x{2028}\x{2029}]`)
 			}
-		case c == '(' && strings.HasPrefix(p[i:], "(?=") || strings.HasPrefix(p[i:], "(?!") ||
+		case strings.HasPrefix(p[i:], "(?=") || strings.HasPrefix(p[i:], "(?!") ||
 			strings.HasPrefix(p[i:], "(?<=") || strings.HasPrefix(p[i:], "(?<!"):
-			return "", fmt.Errorf("lookaround assertions are not supported")
+			return "", errNeedsBacktracking{"lookaround assertions"}
 		default:
 			b.WriteByte(c)
 		}
@@ -157,7 +169,10 @@ func (m *matchResult) toObject(s string) *object {
 // the first is D1004).
 func regexMatcher(r *regexFn) func(s string) (*matchResult, *Error) {
 	return func(s string) (*matchResult, *Error) {
-		all := r.re.FindAllStringSubmatchIndex(s, -1)
+		all, ferr := r.re.findAll(s)
+		if ferr != nil {
+			return nil, ferr
+		}
 		var build func(i int) *matchResult
 		build = func(i int) *matchResult {
 			loc := all[i]
