@@ -176,7 +176,7 @@ func (ev *evaluator) applyInner(proc any, args []any, input any, env *frame) (an
 		if !ok {
 			return Undefined, nil
 		}
-		m, err := regexMatcher(p)(s)
+		m, err := regexMatcher(ev, p)(s)
 		if err != nil || m == nil {
 			return Undefined, err
 		}

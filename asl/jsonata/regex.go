@@ -167,11 +167,14 @@ func (m *matchResult) toObject(s string) *object {
 // regexMatcher returns the matcher for a regular expression: the first match in s, whose next
 // gives the following ones as JavaScript's exec with the g flag would (a zero-length match after
 // the first is D1004).
-func regexMatcher(r *regexFn) func(s string) (*matchResult, *Error) {
+func regexMatcher(ev *evaluator, r *regexFn) func(s string) (*matchResult, *Error) {
 	return func(s string) (*matchResult, *Error) {
-		all, ferr := r.re.findAll(s)
+		all, steps, ferr := r.re.findAll(s)
 		if ferr != nil {
 			return nil, ferr
+		}
+		if err := ev.charge(steps / 16); err != nil {
+			return nil, err
 		}
 		var build func(i int) *matchResult
 		build = func(i int) *matchResult {
@@ -212,7 +215,7 @@ func regexMatcher(r *regexFn) func(s string) (*matchResult, *Error) {
 // matcherFor turns a regex or a user matcher function into a Go matcher.
 func (c *call) matcherFor(f any) func(s string) (*matchResult, *Error) {
 	if r, ok := f.(*regexFn); ok {
-		return regexMatcher(r)
+		return regexMatcher(c.ev, r)
 	}
 	return func(s string) (*matchResult, *Error) {
 		res, err := c.callFn(f, s)

@@ -15,15 +15,16 @@ import (
 
 // jsRegexp finds every match of a regular expression, as submatch byte offsets.
 type jsRegexp interface {
-	findAll(s string) ([][]int, *Error)
+	// findAll returns the matches and the work it took (backtracking steps; 0 for RE2).
+	findAll(s string) ([][]int, int, *Error)
 }
 
 type re2Regexp struct {
 	re interface{ FindAllStringSubmatchIndex(string, int) [][]int }
 }
 
-func (r re2Regexp) findAll(s string) ([][]int, *Error) {
-	return r.re.FindAllStringSubmatchIndex(s, -1), nil
+func (r re2Regexp) findAll(s string) ([][]int, int, *Error) {
+	return r.re.FindAllStringSubmatchIndex(s, -1), 0, nil
 }
 
 const btMaxSteps = 5_000_000
@@ -405,7 +406,7 @@ type btMatcher struct {
 	over  bool
 }
 
-func (re *btRegex) findAll(s string) ([][]int, *Error) {
+func (re *btRegex) findAll(s string) ([][]int, int, *Error) {
 	in := []rune(s)
 	// byte offset of each rune position
 	offs := make([]int, len(in)+1)
@@ -425,7 +426,7 @@ func (re *btRegex) findAll(s string) ([][]int, *Error) {
 		end := -1
 		ok := m.alt(re.root.alts, start, func(p int) bool { end = p; return true })
 		if m.over {
-			return nil, &Error{Code: "U1002"}
+			return nil, m.steps, &Error{Code: "U1002"}
 		}
 		if !ok {
 			start++
@@ -453,7 +454,7 @@ func (re *btRegex) findAll(s string) ([][]int, *Error) {
 			start++
 		}
 	}
-	return out, nil
+	return out, m.steps, nil
 }
 
 func (m *btMatcher) tick() bool {
