@@ -270,7 +270,8 @@ func (l *lexer) regex() (token, *Error) {
 			}
 			i++
 			fs := i
-			for i < len(src) && (src[i] == 'i' || src[i] == 'm' || src[i] == 'g' || src[i] == 's' || src[i] == 'u' || src[i] == 'y') {
+			// jsonata-js takes only the i and m flags (every regex is global)
+			for i < len(src) && (src[i] == 'i' || src[i] == 'm') {
 				i++
 			}
 			l.pos = i

@@ -17,7 +17,8 @@ func (e errNeedsBacktracking) Error() string { return e.what + " are not support
 
 func compileRegex(pattern, flags string) (jsRegexp, error) {
 	tr, err := translateRegex(pattern, strings.Contains(flags, "s"))
-	if _, ok := err.(errNeedsBacktracking); ok {
+	if _, ok := err.(errNeedsBacktracking); ok || (err == nil && strings.Contains(flags, "i")) {
+		// RE2 folds case by Unicode simple folding (ſ matches s); JavaScript by upper-casing.
 		return compileBacktrack(pattern, flags)
 	}
 	if err != nil {
