@@ -100,6 +100,12 @@ func (ev *evaluator) evalFunction(expr *node, input any, env *frame, applyto []a
 	}
 	res, err := ev.apply(proc, args, input, env)
 	if err != nil {
+		// jsonata-js stamps the call's position on the function object, and an error escaping
+		// the function takes it
+		switch proc.(type) {
+		case *lambda, *builtin, *transformFn:
+			err.Position = expr.pos
+		}
 		if err.Position == 0 {
 			err.Position = expr.pos
 		}

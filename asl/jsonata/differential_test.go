@@ -17,7 +17,7 @@ import (
 
 // The differential test runs every expression of testdata/differential.txt through this package
 // and through the reference implementation, jsonata-js 2.0.6 (npm "jsonata@2.0.6", run with the
-// machine's Node.js), and requires the same JSON result, or the same error code.
+// machine's Node.js), and requires the same JSON result, or the same error code and position.
 //
 // testdata/differential.txt holds one expression per line; "#" starts a comment line,
 // "@input NAME" selects an input document from testdata/inputs.json ("@input none": no input), and
@@ -58,6 +58,7 @@ type diffResult struct {
 	Undefined bool    `json:"undefined"`
 	Code      string  `json:"code"`
 	Message   string  `json:"message"`
+	Position  *int    `json:"position"`
 }
 
 func loadDiffCases(t *testing.T) []diffCase {
@@ -216,7 +217,8 @@ func evalCase(c diffCase) diffResult {
 	}
 	var je *Error
 	if errors.As(err, &je) {
-		return diffResult{Code: je.Code, Message: je.Message}
+		pos := je.Position
+		return diffResult{Code: je.Code, Message: je.Message, Position: &pos}
 	}
 	return diffResult{Code: "GO-ERROR", Message: err.Error()}
 }
@@ -245,6 +247,7 @@ func TestDifferential(t *testing.T) {
 	cases := loadDiffCases(t)
 	want := runReference(t, cases)
 	pass, gaps := 0, 0
+	errCases, samePos := 0, 0
 	for i, c := range cases {
 		got := evalCase(c)
 		if code, ok := stepFunctionsRules[c.Expr]; ok {
@@ -255,6 +258,19 @@ func TestDifferential(t *testing.T) {
 			continue
 		}
 		ok := sameResult(got, want[i])
+		if ok && got.Code != "" && want[i].Position != nil {
+			// the ASL engine shows error positions, so they must match too
+			errCases++
+			if got.Position != nil && *got.Position == *want[i].Position {
+				samePos++
+			} else {
+				gp := -1
+				if got.Position != nil {
+					gp = *got.Position
+				}
+				t.Errorf("differential.txt:%d: %s: error %s at position %d, reference at %d", c.line, c.Expr, got.Code, gp, *want[i].Position)
+			}
+		}
 		reason, isGap := knownGaps[c.Expr]
 		switch {
 		case ok && isGap:
@@ -269,4 +285,5 @@ func TestDifferential(t *testing.T) {
 		}
 	}
 	t.Logf("differential: %d cases, %d match jsonata-js %s, %d known gaps", len(cases), pass, referenceVersion, gaps)
+	t.Logf("differential: %d of %d errors with a reference position report the same position", samePos, errCases)
 }

@@ -7,8 +7,9 @@ import (
 
 // Error is a JSONata compile or evaluation error. Code is the code jsonata-js uses ("S0201" for a
 // syntax error, "T2001" for a type error, "D3001" for a dynamic error and so on); Position is the
-// character offset in the expression where jsonata-js would report it (0 when unknown); Token is the
-// offending token or function name when there is one.
+// offset in the expression, in UTF-16 code units, where jsonata-js reports it (usually just past
+// the offending token; 0 when unknown); Token is the offending token or function name when there
+// is one. Codes of Duro's own limits: U1001 (MaxDepth), U1002 (MaxSteps), U1003 (size bounds).
 type Error struct {
 	Code     string
 	Position int

@@ -76,10 +76,19 @@ func Compile(src string) (expr *Expr, err error) {
 	}()
 	ast, perr := parse(src)
 	if perr != nil {
+		perr.Position = charPosition(src, perr.Position)
 		perr.render()
 		return nil, perr
 	}
 	return &Expr{src: src, ast: ast}, nil
+}
+
+// charPosition converts a byte offset in src to the UTF-16 offset jsonata-js reports.
+func charPosition(src string, pos int) int {
+	if pos <= 0 || pos > len(src) {
+		return pos
+	}
+	return utf16Index(src, pos)
 }
 
 // MustCompile is Compile for expressions known to be valid; it panics on a syntax error.
@@ -133,6 +142,7 @@ func (e *Expr) Eval(input any, vars map[string]any, opts *Options) (result any, 
 	env = newFrame(env)
 	res, rerr := ev.eval(e.ast, in, env)
 	if rerr != nil {
+		rerr.Position = charPosition(e.src, rerr.Position)
 		rerr.render()
 		return nil, rerr
 	}

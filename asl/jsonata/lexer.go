@@ -68,7 +68,6 @@ func (l *lexer) next(infix bool) (token, *Error) {
 		if strings.HasPrefix(src[l.pos:], "/*") {
 			end := strings.Index(src[l.pos+2:], "*/")
 			if end < 0 {
-				l.pos = len(src)
 				return token{}, syntaxErr("S0106", l.pos, "", "")
 			}
 			l.pos += end + 4
@@ -265,8 +264,7 @@ func (l *lexer) regex() (token, *Error) {
 		} else if c == '/' && depth == 0 {
 			pattern := src[start:i]
 			if pattern == "" {
-				l.pos = i + 1
-				return token{}, syntaxErr("S0301", l.pos, "", "")
+				return token{}, syntaxErr("S0301", start, "", "")
 			}
 			i++
 			fs := i

@@ -27,7 +27,7 @@ async function run(c) {
     if (typeof s === 'undefined') return { undefined: true };
     return { result: s };
   } catch (err) {
-    return { code: err.code || ('JS:' + (err.name || 'Error')), message: err.message || String(err) };
+    return { code: err.code || ('JS:' + (err.name || 'Error')), message: err.message || String(err), position: err.position };
   }
 }
 
