@@ -208,3 +208,61 @@ func TestCancelActivityThatHasNotStarted(t *testing.T) {
 	require.Equal(t, sched, events[canceled].GetActivityTaskCanceledEventAttributes().GetScheduledEventId())
 	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, events[len(events)-1].GetEventType())
 }
+
+// sleepyWorkflow sleeps an hour.
+func sleepyWorkflow(ctx workflow.Context) error {
+	return workflow.Sleep(ctx, time.Hour)
+}
+
+func TestCancelWorkflowWaitingOnTimer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.startWorker(registry{workflows: []any{sleepyWorkflow}})
+	run := e.start(tq, client.StartWorkflowOptions{}, sleepyWorkflow)
+	e.waitForEvent(run.GetID(), run.GetRunID(), enumspb.EVENT_TYPE_TIMER_STARTED)
+
+	require.NoError(t, e.c.CancelWorkflow(e.ctx(), run.GetID(), ""))
+	err := run.Get(e.ctx(), nil)
+	var canceled *temporal.CanceledError
+	require.ErrorAs(t, err, &canceled, "got %v", err)
+
+	events := e.historyOf(run)
+	requireWellFormed(t, events)
+	require.Len(t, ofType(events, enumspb.EVENT_TYPE_TIMER_CANCELED), 1, "the sleep's timer is cancelled: %v", eventTypes(events))
+	require.Empty(t, ofType(events, enumspb.EVENT_TYPE_TIMER_FIRED))
+	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED, events[len(events)-1].GetEventType())
+
+	// A second cancel request on the closed run is refused and changes nothing.
+	err = e.c.CancelWorkflow(e.ctx(), run.GetID(), run.GetRunID())
+	requireCode(t, err, codes.NotFound)
+	require.Len(t, e.historyOf(run), len(events))
+}
+
+// heartbeatingWorkflow runs cancelActs.Heartbeating.
+func heartbeatingWorkflow(ctx workflow.Context) error {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, HeartbeatTimeout: time.Second})
+	var acts *cancelActs
+	return workflow.ExecuteActivity(ctx, acts.Heartbeating).Get(ctx, nil)
+}
+
+func TestTerminateStopsARunningActivity(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	acts := &cancelActs{started: make(chan struct{}, 1)}
+	tq := e.startWorker(registry{workflows: []any{heartbeatingWorkflow}, activities: []any{acts}})
+	run := e.start(tq, client.StartWorkflowOptions{}, heartbeatingWorkflow)
+	select {
+	case <-acts.started:
+	case <-time.After(waitFor):
+		t.Fatal("the activity did not start")
+	}
+	require.NoError(t, e.c.TerminateWorkflow(e.ctx(), run.GetID(), run.GetRunID(), "stop"))
+	var terminated *temporal.TerminatedError
+	require.ErrorAs(t, run.Get(e.ctx(), nil), &terminated)
+
+	// The activity's next heartbeat is answered NotFound, which cancels its context.
+	require.Eventually(t, func() bool {
+		n := acts.noted()
+		return len(n) == 1 && n[0] == "activity saw cancellation: context canceled"
+	}, waitFor, tick, "the activity of a terminated workflow is told to stop: %v", acts.noted())
+}
