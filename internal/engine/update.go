@@ -550,7 +550,6 @@ type updateInfo struct {
 	CompletedEventID int64 `json:"completed,omitempty"`
 }
 
-
 // FailSpeculative drops a speculative workflow task its worker failed; nothing of it was persisted,
 // and its updates are delivered again.
 func (e *Engine) FailSpeculative(tok tasktoken.Token) {

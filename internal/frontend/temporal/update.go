@@ -88,4 +88,3 @@ func isCoreSDK(ctx context.Context) bool {
 	}
 	return false
 }
-
