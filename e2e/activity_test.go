@@ -15,7 +15,6 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -322,9 +321,7 @@ func activityEnv(t *testing.T) (*env, *retryActs, string) {
 	tq := e.startWorker(registry{
 		workflows:  []any{runActivityWorkflow},
 		activities: []any{acts},
-		// Send heartbeats every 200 ms at most (instead of 0.8 × the heartbeat timeout), so that a
-		// loaded machine does not turn a heartbeating activity into a heartbeat timeout.
-		options: worker.Options{MaxHeartbeatThrottleInterval: 200 * time.Millisecond},
+		options:    fastHeartbeats,
 	})
 	acts.releaseOnCleanup(t)
 	return e, acts, tq

@@ -13,9 +13,15 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/grpc/codes"
 )
+
+// fastHeartbeats makes the SDK send heartbeats every 200 ms at most (instead of 0.8 × the
+// heartbeat timeout), so that a loaded machine does not turn a heartbeating activity into a
+// heartbeat timeout.
+var fastHeartbeats = worker.Options{MaxHeartbeatThrottleInterval: 200 * time.Millisecond}
 
 // cancelActs has a long activity that heartbeats until it is cancelled, and a cleanup activity that
 // records what the workflow saw.
@@ -94,7 +100,7 @@ func TestCancelWorkflowWhileActivityHeartbeats(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	acts := &cancelActs{started: make(chan struct{}, 1)}
-	tq := e.startWorker(registry{workflows: []any{cancellableWorkflow}, activities: []any{acts}})
+	tq := e.startWorker(registry{workflows: []any{cancellableWorkflow}, activities: []any{acts}, options: fastHeartbeats})
 	run := e.start(tq, client.StartWorkflowOptions{}, cancellableWorkflow)
 
 	select {
@@ -249,7 +255,7 @@ func TestTerminateStopsARunningActivity(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	acts := &cancelActs{started: make(chan struct{}, 1)}
-	tq := e.startWorker(registry{workflows: []any{heartbeatingWorkflow}, activities: []any{acts}})
+	tq := e.startWorker(registry{workflows: []any{heartbeatingWorkflow}, activities: []any{acts}, options: fastHeartbeats})
 	run := e.start(tq, client.StartWorkflowOptions{}, heartbeatingWorkflow)
 	select {
 	case <-acts.started:
