@@ -30,7 +30,8 @@ const referenceVersion = "2.0.6"
 // 2.0.6, with the reason. The test logs them instead of failing, reports how many there are, and
 // fails if one of them starts to pass (so the list cannot go stale).
 var knownGaps = map[string]string{
-	`$split("😀a😀", "")`: "JavaScript splits into UTF-16 code units and keeps lone surrogates; Go strings are UTF-8 and cannot hold them (Duro gives U+FFFD)",
+	`$power(2.007874768231005, 29)`: "$power follows fdlibm's pow as V8 does, but V8 rounds the last bit differently for about 4% of arguments (here Duro's result is the correctly rounded one)",
+	`$split("😀a😀", "")`:             "JavaScript splits into UTF-16 code units and keeps lone surrogates; Go strings are UTF-8 and cannot hold them (Duro gives U+FFFD)",
 	`$match("abc", function($s){{"match": "b", "start": 1, "end": 2, "groups": []}})`:        "a matcher result without next: jsonata-js fails with a JavaScript TypeError, Duro with T1010",
 	`$replace("abc", function($s){{"match": "b", "start": 1, "end": 2, "groups": []}}, "X")`: "a matcher result without next: jsonata-js fails with a JavaScript TypeError, Duro with T1010",
 	`$split("abc", function($s){{"match": "b", "start": 1, "end": 2, "groups": []}})`:        "a matcher result without next: jsonata-js fails with a JavaScript TypeError, Duro with T1010",

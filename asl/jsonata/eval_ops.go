@@ -22,9 +22,11 @@ func (ev *evaluator) evalBinary(expr *node, input any, env *frame) (any, *Error)
 		if op == "or" && lb {
 			return true, nil
 		}
+		// jsonata-js evaluates the right side inside the operator's try block, so its errors
+		// take the operator's position and token
 		rhs, err := ev.eval(expr.rhs, input, env)
 		if err != nil {
-			return nil, err
+			return nil, withPos(err, expr.pos, op)
 		}
 		rb, e := boolize(rhs)
 		if e != nil {

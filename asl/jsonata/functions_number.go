@@ -40,16 +40,6 @@ func extreme(v any, sign float64) (any, *Error) {
 	return best, nil
 }
 
-func jsPow(b, e float64) float64 {
-	if math.IsNaN(e) {
-		return math.NaN()
-	}
-	if (b == 1 || b == -1) && math.IsInf(e, 0) {
-		return math.NaN()
-	}
-	return math.Pow(b, e)
-}
-
 func fnNumber(c *call, a []any) (any, *Error) {
 	switch v := a[0].(type) {
 	case undefinedType:
