@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	commandpb "go.temporal.io/api/command/v1"
@@ -48,6 +49,9 @@ func (t *txn) scheduleActivity(a *commandpb.ScheduleActivityTaskCommandAttribute
 	queue := a.GetTaskQueue().GetName()
 	if queue == "" {
 		queue = ms.TaskQueue
+	}
+	if hasNUL(a.GetActivityId(), a.GetActivityType().GetName(), queue) {
+		return badCommand(cause, "ActivityId, ActivityType and TaskQueue must not contain a NUL character.")
 	}
 	s2c := a.GetScheduleToCloseTimeout().AsDuration()
 	s2s := a.GetScheduleToStartTimeout().AsDuration()
@@ -522,4 +526,14 @@ func (t *txn) timeoutActivity(ai *activityInfo, tt enumspb.TimeoutType) error {
 			Failure: failure, ScheduledEventId: ai.ScheduledEventID, RetryState: state,
 		}},
 	}, started)
+}
+
+// hasNUL reports whether any of ss contains a NUL character, which no store keeps in a name.
+func hasNUL(ss ...string) bool {
+	for _, s := range ss {
+		if strings.ContainsRune(s, 0) {
+			return true
+		}
+	}
+	return false
 }

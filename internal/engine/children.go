@@ -44,6 +44,9 @@ func (t *txn) startChildCommand(a *commandpb.StartChildWorkflowExecutionCommandA
 	if queue == "" {
 		queue = ms.TaskQueue
 	}
+	if hasNUL(ns, a.GetWorkflowId(), a.GetWorkflowType().GetName(), queue) {
+		return badCommand(cause, "Namespace, WorkflowId, WorkflowType and TaskQueue must not contain a NUL character.")
+	}
 	attrs := &historypb.StartChildWorkflowExecutionInitiatedEventAttributes{
 		Namespace: ns, WorkflowId: a.GetWorkflowId(), WorkflowType: a.GetWorkflowType(),
 		TaskQueue: &taskqueuepb.TaskQueue{Name: queue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL}, Input: a.GetInput(),
@@ -231,6 +234,9 @@ func (t *txn) externalCommand(cancel bool, ns, wid, run, control string, attrs p
 	ms := t.ms
 	if wid == "" {
 		return badCommand(cause, "WorkflowId is not set on the external workflow command.")
+	}
+	if hasNUL(ns, wid, run) {
+		return badCommand(cause, "Namespace, WorkflowId and RunId must not contain a NUL character.")
 	}
 	if len(ms.External) >= maxPendingChildren {
 		return badCommand(cause, "the number of pending external requests would exceed the limit of %d", maxPendingChildren)

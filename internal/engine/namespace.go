@@ -52,6 +52,9 @@ func (c *namespaceCache) get(ctx context.Context, name string) (*Namespace, erro
 	if ns != nil {
 		return ns, nil
 	}
+	if hasNUL(name) {
+		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("Namespace %s is not found.", name)}
+	}
 	row, err := c.store.GetNamespace(ctx, name)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {

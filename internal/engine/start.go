@@ -328,6 +328,9 @@ func signaledEvent(sig *SignalArgs) *historypb.HistoryEvent {
 
 // resolveRun returns the run ID to act on: runID itself, or the workflow's current run.
 func (e *Engine) resolveRun(ctx context.Context, namespace, workflowID, runID string) (string, error) {
+	if hasNUL(namespace, workflowID, runID) {
+		return "", notFound("workflow execution not found: workflow ID %q", workflowID) // no store can hold it
+	}
 	if runID != "" {
 		return runID, nil
 	}

@@ -14,8 +14,8 @@ import (
 
 func (t *txn) startTimer(a *commandpb.StartTimerCommandAttributes, wtcID int64) error {
 	const cause = enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES
-	if a.GetTimerId() == "" {
-		return badCommand(cause, "TimerId is not set on StartTimerCommand.")
+	if a.GetTimerId() == "" || hasNUL(a.GetTimerId()) {
+		return badCommand(cause, "TimerId is not set on StartTimerCommand, or contains a NUL character.")
 	}
 	d := a.GetStartToFireTimeout().AsDuration()
 	if d <= 0 {

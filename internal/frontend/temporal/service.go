@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -225,6 +226,9 @@ func (s *Service) RegisterNamespace(ctx context.Context, req *workflowservice.Re
 	}
 	if len(req.GetNamespace()) > 1000 {
 		return nil, serviceerror.NewInvalidArgument("Namespace length exceeds limit.")
+	}
+	if strings.ContainsRune(req.GetNamespace(), 0) {
+		return nil, serviceerror.NewInvalidArgument("Namespace must not contain a NUL character.")
 	}
 	if d := req.GetWorkflowExecutionRetentionPeriod(); d != nil && d.AsDuration() < 0 {
 		return nil, serviceerror.NewInvalidArgument("WorkflowExecutionRetentionPeriod must not be negative.")

@@ -31,6 +31,7 @@ func (s *Service) PollWorkflowTaskQueue(ctx context.Context, req *workflowservic
 	v.namespace(req.GetNamespace())
 	v.check(req.GetTaskQueue().GetName() != "", "TaskQueue is not set on request.")
 	v.check(len(req.GetTaskQueue().GetName()) <= maxNameLength, "TaskQueue length exceeds limit.")
+	v.text("TaskQueue", req.GetTaskQueue().GetName())
 	if v.err != nil {
 		return nil, v.err
 	}
@@ -116,6 +117,7 @@ func (s *Service) PollActivityTaskQueue(ctx context.Context, req *workflowservic
 	v.namespace(req.GetNamespace())
 	v.check(req.GetTaskQueue().GetName() != "", "TaskQueue is not set on request.")
 	v.check(len(req.GetTaskQueue().GetName()) <= maxNameLength, "TaskQueue length exceeds limit.")
+	v.text("TaskQueue", req.GetTaskQueue().GetName())
 	if v.err != nil {
 		return nil, v.err
 	}

@@ -1,6 +1,8 @@
 package temporal
 
 import (
+	"strings"
+
 	"github.com/google/uuid"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/serviceerror"
@@ -33,6 +35,12 @@ func (v *validator) namespace(ns string) {
 func (v *validator) workflowID(id string) {
 	v.check(id != "", "WorkflowId is not set on request.")
 	v.check(len(id) <= maxIDLength, "WorkflowId length exceeds limit.")
+}
+
+// text refuses a NUL character in a name a request creates: no store can keep it in a text
+// column. (A read naming such an ID finds nothing: the engine answers NotFound.)
+func (v *validator) text(field, s string) {
+	v.check(!strings.ContainsRune(s, 0), field+" must not contain a NUL character.")
 }
 
 func (v *validator) execution(e *commonpb.WorkflowExecution) {

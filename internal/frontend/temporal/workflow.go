@@ -24,6 +24,11 @@ func (s *Service) validateStart(req *workflowservice.StartWorkflowExecutionReque
 	v.check(req.GetTaskQueue().GetName() != "", "TaskQueue is not set on request.")
 	v.check(len(req.GetTaskQueue().GetName()) <= maxNameLength, "TaskQueue length exceeds limit.")
 	v.check(len(req.GetRequestId()) <= maxIDLength, "RequestId length exceeds limit.")
+	v.text("WorkflowId", req.GetWorkflowId())
+	v.text("WorkflowType", req.GetWorkflowType().GetName())
+	v.text("TaskQueue", req.GetTaskQueue().GetName())
+	v.text("RequestId", req.GetRequestId())
+	v.text("CronSchedule", req.GetCronSchedule())
 	v.check(req.GetWorkflowExecutionTimeout().AsDuration() >= 0, "Invalid WorkflowExecutionTimeout.")
 	v.check(req.GetWorkflowRunTimeout().AsDuration() >= 0, "Invalid WorkflowRunTimeout.")
 	v.check(req.GetWorkflowTaskTimeout().AsDuration() >= 0, "Invalid WorkflowTaskTimeout.")
@@ -98,6 +103,7 @@ func (s *Service) SignalWorkflowExecution(ctx context.Context, req *workflowserv
 	v.execution(req.GetWorkflowExecution())
 	v.check(req.GetSignalName() != "", "SignalName is not set on request.")
 	v.check(len(req.GetSignalName()) <= maxNameLength, "SignalName length exceeds limit.")
+	v.text("SignalName", req.GetSignalName())
 	v.payloadSize(req.GetInput(), s.cfg.MaxPayloadBytes, "Input")
 	if v.err != nil {
 		return nil, v.err
