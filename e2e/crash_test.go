@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -117,6 +118,13 @@ func newDuroProcess(t testing.TB, bin, store string) *duroProcess {
 	)
 	t.Cleanup(func() {
 		p.kill()
+		if b, err := os.ReadFile(p.logPath); err == nil {
+			for _, line := range bytes.Split(b, []byte("\n")) {
+				if reportsPanic(line) || bytes.HasPrefix(line, []byte("panic: ")) {
+					t.Errorf("the duro server reported a panic: %s", line)
+				}
+			}
+		}
 		if t.Failed() {
 			if b, err := os.ReadFile(p.logPath); err == nil {
 				t.Logf("duro server log (last 8 KiB):\n%s", tail(b, 8<<10))

@@ -115,6 +115,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 			t.Errorf("server.Run did not return within %v of its context being cancelled", waitFor)
 		}
 		logger.close()
+		for _, p := range logger.recoveredPanics() {
+			t.Errorf("the node logged a panic: %s", p)
+		}
 	})
 
 	e.c = dial(t, srv.GRPCAddr(), logger)
@@ -214,6 +217,7 @@ type testLogger struct {
 	t      testing.TB
 	mu     sync.Mutex
 	closed bool
+	panics []string // node log lines that report a recovered panic
 }
 
 func newTestLogger(t testing.TB) *testLogger { return &testLogger{t: t} }
@@ -229,9 +233,25 @@ func (l *testLogger) close() {
 func (l *testLogger) log(prefix string, line []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if prefix == "duro" && reportsPanic(line) {
+		l.panics = append(l.panics, string(line))
+	}
 	if !l.closed {
 		l.t.Logf("%s: %s", prefix, bytes.TrimRight(line, "\n"))
 	}
+}
+
+// reportsPanic tells whether a node log line (slog text) is an error about a panic.
+func reportsPanic(line []byte) bool {
+	return bytes.Contains(line, []byte("level=ERROR")) && bytes.Contains(line, []byte("panic"))
+}
+
+// recoveredPanics returns the node log lines that report a panic. A recovered panic never reaches a
+// client (DESIGN.md, invariant 9), but it is still a bug.
+func (l *testLogger) recoveredPanics() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.panics...)
 }
 
 type logWriter struct {
