@@ -640,3 +640,25 @@ func TestDescribeShowsPendingActivity(t *testing.T) {
 	requireActivityTimeout(t, run.Get(e.ctx(), nil), enumspb.TIMEOUT_TYPE_START_TO_CLOSE)
 	require.Equal(t, []int32{1, 2, 3}, acts.numbers(run.GetID()))
 }
+
+// echoWorkflow passes its input through the Echo activity.
+func echoWorkflow(ctx workflow.Context, s string) (string, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+	var acts *benchActs
+	var out string
+	err := workflow.ExecuteActivity(ctx, acts.Echo, s).Get(ctx, &out)
+	return out, err
+}
+
+func TestLargePayloadsUnderTheDefaultLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t) // the default limit: 2 MB per payload
+	tq := e.startWorker(registry{workflows: []any{echoWorkflow}, activities: []any{&benchActs{}}})
+	big := strings.Repeat("0123456789abcdef", 96<<10) // 1.5 MiB
+	run := e.start(tq, client.StartWorkflowOptions{}, echoWorkflow, big)
+	var got string
+	require.NoError(t, run.Get(e.ctx(), &got))
+	require.Equal(t, len(big), len(got))
+	require.True(t, got == big, "the payload came back changed")
+	requireWellFormed(t, e.historyOf(run))
+}

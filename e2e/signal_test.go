@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -217,4 +218,50 @@ func TestNoAcceptedSignalIsLost(t *testing.T) {
 	}
 	t.Logf("%d signals accepted, %d workflow tasks failed (UNHANDLED_COMMAND is expected when a signal races the completion)",
 		adds, len(ofType(events, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED)))
+}
+
+// countSignalsWorkflow receives n "sig" signals and returns how many bytes they carried.
+func countSignalsWorkflow(ctx workflow.Context, n int) (int, error) {
+	ch := workflow.GetSignalChannel(ctx, "sig")
+	total := 0
+	for i := 0; i < n; i++ {
+		var s string
+		ch.Receive(ctx, &s)
+		total += len(s)
+	}
+	return total, nil
+}
+
+func TestLargeFirstWorkflowTask(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.id("tq")
+	const n = 600
+	run := e.start(tq, client.StartWorkflowOptions{}, countSignalsWorkflow, n)
+	// 600 signals (about 600 KiB) before any worker: the first workflow task carries them all, in
+	// as many history pages as the server likes.
+	payload := strings.Repeat("s", 1000)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < n/4; i++ {
+				if err := e.c.SignalWorkflow(context.Background(), run.GetID(), run.GetRunID(), "sig", payload); err != nil {
+					t.Errorf("signal: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	e.startWorkerOn(tq, registry{workflows: []any{countSignalsWorkflow}})
+
+	var total int
+	require.NoError(t, run.Get(e.ctx(), &total))
+	require.Equal(t, n*len(payload), total)
+	events := e.historyOf(run)
+	requireWellFormed(t, events)
+	require.Len(t, ofType(events, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED), n)
+	require.Empty(t, ofType(events, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED))
 }
