@@ -102,6 +102,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		case err := <-done:
 			t.Errorf("server.Run returned before the test ended: %v", err)
 			cancel()
+			logger.close()
 			return
 		default:
 		}
