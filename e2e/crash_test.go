@@ -38,13 +38,19 @@ type crashActs struct {
 	n     int
 }
 
-// Step is one activity of crashWorkflow.
+// Step is one activity of crashWorkflow. It takes 100 ms, so that a kill finds some activities
+// running, whose completions then reach the restarted server.
 func (a *crashActs) Step(ctx context.Context, x int) (int, error) {
 	info := activity.GetInfo(ctx)
 	a.mu.Lock()
 	a.execs[info.WorkflowExecution.ID+"/"+info.ActivityID]++
 	a.n++
 	a.mu.Unlock()
+	select {
+	case <-time.After(100 * time.Millisecond): // the activity's work
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 	return step(x), nil
 }
 
