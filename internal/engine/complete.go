@@ -68,7 +68,7 @@ func (t *txn) completeWFT(req *workflowservice.RespondWorkflowTaskCompletedReque
 	ms := t.ms
 	w := ms.WFT
 	if w.Transient {
-		for _, ev := range transientEvents(ms, w) {
+		for _, ev := range transientEvents(ms, w, t.e.cfg) {
 			ev.EventId = 0
 			t.appendEvent(ev)
 		}

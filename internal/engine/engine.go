@@ -44,6 +44,10 @@ type Config struct {
 	// (Temporal's defaults: 51,200 events, 50 MB).
 	HistoryMaxEvents int
 	HistoryMaxBytes  int
+	// HistoryWarnEvents and HistoryWarnBytes make WorkflowTaskStarted suggest continue-as-new
+	// (Temporal's defaults: 10,240 events, 10 MB).
+	HistoryWarnEvents int
+	HistoryWarnBytes  int
 }
 
 // Engine applies transitions to executions.
@@ -100,6 +104,12 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.HistoryMaxBytes == 0 {
 		cfg.HistoryMaxBytes = DefaultHistoryMaxBytes
+	}
+	if cfg.HistoryWarnEvents == 0 {
+		cfg.HistoryWarnEvents = DefaultHistoryWarnEvents
+	}
+	if cfg.HistoryWarnBytes == 0 {
+		cfg.HistoryWarnBytes = DefaultHistoryWarnBytes
 	}
 	if cfg.OnTask == nil {
 		cfg.OnTask = func(*store.Task) {}

@@ -353,7 +353,7 @@ func (e *Engine) startSpeculative(ctx context.Context, k execKey) (*workflowserv
 
 	w := &workflowTask{ScheduledEventID: spec.scheduledID, StartedEventID: spec.startedID, Attempt: 1, TaskQueue: ms.TaskQueue,
 		ScheduledTime: spec.scheduled, StartedTime: spec.started}
-	transient := transientEvents(ms, w)
+	transient := transientEvents(ms, w, e.cfg)
 	hist, token, err := e.readTaskHistory(ctx, ms.Namespace, ms.WorkflowID, ms.RunID, 1, spec.startedID, transient)
 	if err != nil {
 		return nil, err

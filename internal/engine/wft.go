@@ -16,12 +16,11 @@ import (
 	"github.com/duro-dev/duro/internal/tasktoken"
 )
 
-// suggestContinueAsNewEvents is Temporal's history-count warning threshold, past which
-// WorkflowTaskStarted suggests continue-as-new.
-const suggestContinueAsNewEvents = 10240
-
-// suggestContinueAsNewBytes is the matching size threshold (10 MB).
-const suggestContinueAsNewBytes = 10 * 1024 * 1024
+// Temporal's history warning thresholds, past which WorkflowTaskStarted suggests continue-as-new.
+const (
+	DefaultHistoryWarnEvents = 10240
+	DefaultHistoryWarnBytes  = 10 * 1024 * 1024
+)
 
 // PollInfo describes the poll a task is handed to.
 type PollInfo struct {
@@ -72,9 +71,9 @@ func (e *Engine) StartWorkflowTask(ctx context.Context, task *store.Task, poll P
 		if w.Transient {
 			w.ScheduledEventID = ms.NextEventID
 			w.StartedEventID = ms.NextEventID + 1
-			transient = transientEvents(ms, w)
+			transient = transientEvents(ms, w, t.e.cfg)
 		} else {
-			ev := t.appendEvent(wftStartedEvent(ms, w))
+			ev := t.appendEvent(wftStartedEvent(ms, w, t.e.cfg))
 			w.StartedEventID = ev.EventId
 		}
 		t.addTimer(timerWFTStartToClose, t.now.Add(ms.WorkflowTaskTimeout), w.StartedEventID, w.Attempt, "")
@@ -116,7 +115,7 @@ func (e *Engine) StartWorkflowTask(ctx context.Context, task *store.Task, poll P
 	return out.resp, nil
 }
 
-func wftStartedEvent(ms *mutableState, w *workflowTask) *historypb.HistoryEvent {
+func wftStartedEvent(ms *mutableState, w *workflowTask, cfg Config) *historypb.HistoryEvent {
 	return &historypb.HistoryEvent{
 		EventType: enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED,
 		EventTime: timestamppb.New(w.StartedTime),
@@ -125,14 +124,14 @@ func wftStartedEvent(ms *mutableState, w *workflowTask) *historypb.HistoryEvent 
 			Identity:             w.Identity,
 			RequestId:            w.RequestID,
 			HistorySizeBytes:     ms.HistorySize,
-			SuggestContinueAsNew: ms.NextEventID >= suggestContinueAsNewEvents || ms.HistorySize >= suggestContinueAsNewBytes,
+			SuggestContinueAsNew: ms.NextEventID-1 >= int64(cfg.HistoryWarnEvents) || ms.HistorySize >= int64(cfg.HistoryWarnBytes),
 		}},
 	}
 }
 
 // transientEvents are the Scheduled and Started events of a transient attempt: sent to the worker,
 // persisted only if the task completes.
-func transientEvents(ms *mutableState, w *workflowTask) []*historypb.HistoryEvent {
+func transientEvents(ms *mutableState, w *workflowTask, cfg Config) []*historypb.HistoryEvent {
 	sched := &historypb.HistoryEvent{
 		EventId:   w.ScheduledEventID,
 		EventTime: timestamppb.New(w.ScheduledTime),
@@ -143,7 +142,7 @@ func transientEvents(ms *mutableState, w *workflowTask) []*historypb.HistoryEven
 			Attempt:             w.Attempt,
 		}},
 	}
-	started := wftStartedEvent(ms, w)
+	started := wftStartedEvent(ms, w, cfg)
 	started.EventId = w.StartedEventID
 	return []*historypb.HistoryEvent{sched, started}
 }

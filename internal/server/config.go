@@ -26,6 +26,11 @@ type Config struct {
 	MaxPayloadBytes int
 	// LongPollTimeout bounds task-queue long polls; the SDK's own deadline is 70 s.
 	LongPollTimeout time.Duration
+	// History limits: past the warning thresholds WorkflowTaskStarted suggests continue-as-new;
+	// at the maximum the run is terminated. Zero means Temporal's defaults (10,240 events / 10 MB
+	// and 51,200 events / 50 MB).
+	HistoryWarnEvents, HistoryMaxEvents int
+	HistoryWarnBytes, HistoryMaxBytes   int
 	// Clock is the node's time source; nil means the wall clock. Tests inject a manual clock.
 	Clock clock.Clock
 	// Logger receives the node's logs; nil means a text logger on stderr at LogLevel.

@@ -78,6 +78,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.engine = engine.New(engine.Config{
 		Store: st, Clock: cfg.Clock, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes,
+		HistoryWarnEvents: cfg.HistoryWarnEvents, HistoryMaxEvents: cfg.HistoryMaxEvents,
+		HistoryWarnBytes: cfg.HistoryWarnBytes, HistoryMaxBytes: cfg.HistoryMaxBytes,
 		OnTask: s.onTask, OnTimer: s.timers.Notify, OnQuery: s.matcher.Wake, OnHistory: s.onHistory,
 	})
 	s.timers.SetFire(s.engine.FireTimer)
