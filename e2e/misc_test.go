@@ -141,11 +141,19 @@ func TestSignalWithStart(t *testing.T) {
 	require.Len(t, ofType(events, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED), 3)
 	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, events[1].GetEventType(),
 		"signal-with-start records the signal right after the start")
+
+	// On a closed ID, signal-with-start begins a new run that gets the signal.
+	next, err := e.c.SignalWithStartWorkflow(e.ctx(), wfID, "add", 1, opts, signalCountWorkflow, 10)
+	require.NoError(t, err)
+	require.NotEqual(t, run.GetRunID(), next.GetRunID())
+	require.NoError(t, e.c.SignalWorkflow(e.ctx(), wfID, next.GetRunID(), "stop", nil))
+	require.NoError(t, next.Get(e.ctx(), &n))
+	require.Equal(t, 11, n)
 }
 
-func TestListWorkflowExecutions(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+// startListed starts three waitForSignalWorkflow runs and completes the first; it returns each
+// workflow ID with its status.
+func startListed(t *testing.T, e *env) (string, map[string]enumspb.WorkflowExecutionStatus) {
 	tq := e.startWorker(registry{workflows: []any{waitForSignalWorkflow}})
 	want := map[string]enumspb.WorkflowExecutionStatus{}
 	for i := 0; i < 3; i++ {
@@ -157,7 +165,15 @@ func TestListWorkflowExecutions(t *testing.T) {
 			want[run.GetID()] = enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
 		}
 	}
+	return tq, want
+}
 
+// Visibility commits with each transition (DESIGN.md, invariant 1), so listings are read without
+// waiting, unlike on Temporal, whose visibility is eventually consistent.
+func TestListWorkflowExecutions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq, want := startListed(t, e)
 	got := map[string]enumspb.WorkflowExecutionStatus{}
 	var token []byte
 	for {
@@ -219,4 +235,44 @@ func TestHistoryPagingAndCloseEventFilter(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, resp.GetHistory().GetEvents(), 1, "the close-event filter returns only the close event")
 	require.True(t, proto.Equal(all[len(all)-1], resp.GetHistory().GetEvents()[0]))
+}
+
+func TestListWorkflowQueries(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, want := startListed(t, e)
+	list := func(t *testing.T, query string) map[string]bool {
+		resp, err := e.c.ListWorkflow(e.ctx(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: query})
+		require.NoError(t, err, "query %q", query)
+		ids := map[string]bool{}
+		for _, info := range resp.GetExecutions() {
+			ids[info.GetExecution().GetWorkflowId()] = true
+		}
+		return ids
+	}
+	running, closed := map[string]bool{}, map[string]bool{}
+	var oneID string
+	for id, st := range want {
+		if st == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			running[id] = true
+			oneID = id
+		} else {
+			closed[id] = true
+		}
+	}
+	t.Run("by status", func(t *testing.T) {
+		require.Equal(t, running, list(t, "ExecutionStatus = 'Running'"))
+		require.Equal(t, closed, list(t, "ExecutionStatus = 'Completed'"))
+	})
+	t.Run("by ID", func(t *testing.T) {
+		require.Equal(t, map[string]bool{oneID: true}, list(t, "WorkflowId = '"+oneID+"'"))
+	})
+	t.Run("by type", func(t *testing.T) {
+		require.Len(t, list(t, "WorkflowType = 'waitForSignalWorkflow'"), len(want))
+		require.Empty(t, list(t, "WorkflowType = 'noSuchWorkflow'"))
+	})
+	t.Run("bad query", func(t *testing.T) {
+		_, err := e.c.ListWorkflow(e.ctx(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: "WorkflowId = "})
+		requireCode(t, err, codes.InvalidArgument)
+	})
 }
