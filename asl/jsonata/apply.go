@@ -369,7 +369,8 @@ func (ev *evaluator) transform(t *transformFn, obj any) (any, *Error) {
 					mo.set(k, uo.vals[i])
 				}
 			} else if _, isArr := m.(*array); !isArr && len(uo.keys) > 0 {
-				return nil, &Error{Code: "T2014", Position: expr.update.pos, info: &errInfo{value: m}}
+				return nil, &Error{Code: "U1010", Position: expr.update.pos, info: &errInfo{
+					message: "The transform expression cannot update " + describe(m) + ": only objects can be updated (jsonata-js fails with a TypeError)"}}
 			}
 		}
 		if expr.delete != nil {

@@ -9,7 +9,8 @@ import (
 // syntax error, "T2001" for a type error, "D3001" for a dynamic error and so on); Position is the
 // offset in the expression, in UTF-16 code units, where jsonata-js reports it (usually just past
 // the offending token; 0 when unknown); Token is the offending token or function name when there
-// is one. Codes of Duro's own limits: U1001 (MaxDepth), U1002 (MaxSteps), U1003 (size bounds).
+// is one. Codes of Duro's own: U1001 (MaxDepth), U1002 (MaxSteps), U1003 (size bounds), and U1010
+// where jsonata-js 2.0.6 itself fails with a JavaScript exception that has no JSONata code.
 type Error struct {
 	Code     string
 	Position int
@@ -90,7 +91,6 @@ var messages = map[string]string{
 	"T2011": "The insert/update clause of the transform expression must evaluate to an object: {{value}}",
 	"T2012": "The delete clause of the transform expression must evaluate to a string or array of strings: {{value}}",
 	"T2013": "The transform expression clones the input object using the $clone() function.  This has been overridden in the current scope by a non-function.",
-	"T2014": "The transform expression cannot update {{value}}: only objects can be updated",
 	"D2014": "The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate {{value}}.",
 	"D3001": "Attempting to invoke string function on Infinity or NaN",
 	"D3010": "Second argument of replace function cannot be an empty string",
@@ -134,6 +134,7 @@ var messages = map[string]string{
 	"D3140": "Malformed URL passed to ${{{token}}}(): {{value}}",
 	"D3141": "{{value}}",
 	"U1001": "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",
+	"U1010": "jsonata-js 2.0.6 fails here with a JavaScript TypeError",
 	"U1003": "Expression evaluation built a value beyond the size limits",
 	"U1002": "Expression evaluation exceeded its step budget: check for an infinite loop",
 	"S0601": "{{token}} is a JSONata 2.1 operator; Step Functions runs JSONata 2.0.6, which does not have it",

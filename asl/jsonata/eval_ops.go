@@ -291,6 +291,10 @@ func (ev *evaluator) evalGroup(g *groupBy, input any, env *frame) (any, *Error) 
 	n := len(items)
 	if reduce {
 		n = len(tuples)
+		if n == 0 {
+			return nil, &Error{Code: "U1010", Position: g.pos, info: &errInfo{
+				message: "Grouping an empty tuple stream (a path with @, # or % that matched nothing); jsonata-js fails with a TypeError"}}
+		}
 	}
 	if n == 0 {
 		if reduce {

@@ -252,8 +252,8 @@ func (c *call) fromMatchObject(res any, s string) (*matchResult, *Error) {
 	}
 	m.next = func() (*matchResult, *Error) {
 		if !isFunction(nf) {
-			// jsonata-js fails with a TypeError calling the missing next function
-			return nil, &Error{Code: "T1010"}
+			return nil, &Error{Code: "U1010", info: &errInfo{
+				message: "The matcher function's result has no next function (jsonata-js fails with a TypeError calling it)"}}
 		}
 		r, err := c.callFn(nf)
 		if err != nil {

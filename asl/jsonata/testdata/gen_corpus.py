@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Writes generated.txt: random but reproducible JSONata expressions for the differential test.
 
-Each expression combines literals, bound variables, operators and library functions at random,
-so that argument checking, undefined propagation, number printing and sequence semantics are
-compared against jsonata-js on combinations nobody would write by hand. Run it from this
+The first part combines literals, bound variables, operators and library functions at random, so
+that argument checking, undefined propagation, number printing and sequence semantics are compared
+against jsonata-js on combinations nobody would write by hand; the second part builds random paths
+with predicates, positional and context bindings, parent steps, sorting and grouping over the
+invoice document. Run it from this
 directory: python3 gen_corpus.py > generated.txt
 """
 import json
@@ -71,6 +73,31 @@ def expr(d=0):
     return '{' + pick(STR) + ': ' + expr(d + 1) + '}'
 
 
+STEPS = ['Account', 'Order', 'Product', '`Product Name`', 'Price', 'Quantity', 'Description', 'Colour', 'Weight',
+         'OrderID', 'SKU', '*', '**', '%', '$']
+STAGES = ['[0]', '[-1]', '[1]', '[Price > 30]', '[Quantity = 1]', '[true]', '[]', '[$ != null]', '#$i', '@$v',
+          '^(Price)', '^(>Quantity, SKU)', '[%.OrderID = "order104"]', '[[0,1]]']
+TAILS = ['', '.$string()', '{`Product Name`: Price}', '{"n": $count($)}', '.{"p": Price}', '.($ * 2)', '.$keys()',
+         '.%.OrderID']
+PATH_FNS = ['$count', '$sum', '$string', '$exists', '$distinct', '$reverse', '$keys', '$type', '$boolean', '$sort', '$max']
+
+
+def path_expr():
+    steps = []
+    for _ in range(random.randint(1, 5)):
+        s = pick(STEPS)
+        if random.random() < 0.35:
+            s += pick(STAGES)
+        steps.append(s)
+    e = '.'.join(steps) + pick(TAILS)
+    r = random.random()
+    if r < 0.3:
+        e = pick(PATH_FNS) + '(' + e + ')'
+    elif r < 0.4:
+        e = '$map(' + e + ', function($x, $i){$i})'
+    return e
+
+
 def main():
     bindings = {"x": 4, "n": -2.5, "a": [5, 1, 4], "s": "str", "t": "Tëst", "o": {"arr": [1, [2, 3]], "k": "v"},
                 "objs": [{"k": "b", "v": 2}, {"k": "a", "v": 1}, {"k": "b", "v": 3}]}
@@ -80,6 +107,16 @@ def main():
     seen = set()
     while len(seen) < 3000:
         e = expr()
+        if e in seen:
+            continue
+        seen.add(e)
+        print(e)
+    # paths with stages, bindings and parents over the invoice document
+    print('@bind none')
+    print('@input invoice')
+    seen = set()
+    while len(seen) < 1500:
+        e = path_expr()
         if e in seen:
             continue
         seen.add(e)
