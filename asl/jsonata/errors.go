@@ -137,7 +137,6 @@ var messages = map[string]string{
 	"U1010": "jsonata-js 2.0.6 fails here with a JavaScript TypeError",
 	"U1003": "Expression evaluation built a value beyond the size limits",
 	"U1002": "Expression evaluation exceeded its step budget: check for an infinite loop",
-	"S0601": "{{token}} is a JSONata 2.1 operator; Step Functions runs JSONata 2.0.6, which does not have it",
 	"D3150": "The $eval function is not available in Step Functions: use $parse to read a JSON string",
 	"D3151": "The function ${{token}} needs a value the engine did not supply",
 	"D3160": "Unsupported hash algorithm: {{value}}",

@@ -3,8 +3,8 @@
 //
 // [Compile] parses an expression; [Expr.Eval] evaluates it against a jsonv input (nil, bool,
 // jsonv.Number, string, []any, *jsonv.Object) with variables bound as $name, and returns a jsonv
-// value or [Undefined]. Evaluation follows jsonata-js 2.0.6 exactly where it can, and is tested
-// differentially against it (testdata/differential.json):
+// value or [Undefined]. Evaluation follows jsonata-js 2.0.6 exactly, and is tested differentially
+// against it (TestDifferential, on testdata/differential.txt and testdata/generated.txt):
 //
 //   - Numbers are float64 inside, as in JavaScript, and come out as jsonv.Number printed as
 //     JavaScript prints them. A non-finite result is a D1001 error.
@@ -14,13 +14,26 @@
 //   - Path results are sequences: a one-item result is the item, an empty one is Undefined, unless
 //     the expression keeps singleton arrays with [].
 //
-// Step Functions specifics: the JSONata 2.1 operators ?: and ?? are compile errors (S0601), $eval is
-// a run-time error (D3150), and with [Options.StepFunctions] the extra functions $partition, $range,
-// $hash, $random([seed]), $uuid and $parse are available. $now, $millis, $random and $uuid take
+// Step Functions specifics: the JSONata 2.1 operators ?: and ?? are compile errors (S0211, as in
+// 2.0.6, with a message naming 2.1), $eval is a run-time error (D3150), and with
+// [Options.StepFunctions] the extra functions $partition, $range, $hash, $random([seed]), $uuid and
+// $parse are available (sfn_functions.go). $now, $millis, $random and $uuid take
 // their values from [Options], so an evaluation is deterministic.
 //
-// Every error is an *[Error] with jsonata-js's code. Evaluation is bounded by [Options.MaxDepth]
-// and [Options.MaxSteps]; no input makes Compile or Eval panic.
+// Every error is an *[Error] with jsonata-js's code and position. Where jsonata-js itself fails with
+// a bare JavaScript exception (a transform updating a number, grouping an empty tuple stream, a
+// matcher result without next), Eval fails too, with U1010. Evaluation is bounded by
+// [Options.MaxDepth], [Options.MaxSteps] and fixed size limits (U1003); no input makes Compile or
+// Eval panic.
+//
+// Regular expressions run on Go's RE2 when they can; patterns with lookaround or backreferences,
+// and case-insensitive ones (whose case folding RE2 does differently), run on a bounded
+// backtracking matcher with JavaScript's semantics.
+//
+// Known differences from jsonata-js 2.0.6 (each has a case in the differential corpus):
+//   - Strings are UTF-8, so a lone UTF-16 surrogate (from $split(s, "") on an emoji) becomes U+FFFD.
+//   - $power uses fdlibm's pow as V8 does, yet V8 rounds the last bit differently for a few
+//     percent of arguments.
 package jsonata
 
 import (
@@ -104,7 +117,8 @@ func MustCompile(src string) *Expr {
 func (e *Expr) String() string { return e.src }
 
 // Eval evaluates the expression against input with vars bound as $name (values use jsonv
-// conventions). It returns a jsonv value or Undefined. A run-time error is an *Error.
+// conventions; pass Undefined as input for "no input", nil is JSON null). It returns a jsonv value
+// or Undefined; opts may be nil. A run-time error is an *Error.
 func (e *Expr) Eval(input any, vars map[string]any, opts *Options) (result any, err error) {
 	if opts == nil {
 		opts = &Options{}

@@ -62,3 +62,27 @@ func TestEqualComparesNumbersByValue(t *testing.T) {
 		t.Fatal("expected different")
 	}
 }
+
+// TestNumberFromFloatMatchesJavaScript checks NumberFromFloat against what JavaScript's
+// Number.prototype.toString prints (values checked with Node.js).
+func TestNumberFromFloatMatchesJavaScript(t *testing.T) {
+	cases := map[float64]Number{
+		0.1 + 0.2:              "0.30000000000000004",
+		1.0 / 3:                "0.3333333333333333",
+		123456789012345680000:  "123456789012345680000",
+		1e21 * 10:              "1e+22",
+		1.5e300:                "1.5e+300",
+		5e-324:                 "5e-324",
+		-1.5e-7:                "-1.5e-7",
+		1.7976931348623157e308: "1.7976931348623157e+308",
+		9007199254740993:       "9007199254740992",
+		-0.000001:              "-0.000001",
+		4.35 * 100:             "434.99999999999994",
+		2e-7 * 3:               "6e-7",
+	}
+	for f, want := range cases {
+		if got := NumberFromFloat(f); got != want {
+			t.Errorf("NumberFromFloat(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
