@@ -67,8 +67,8 @@ func TestEqualComparesNumbersByValue(t *testing.T) {
 // Number.prototype.toString prints (values checked with Node.js).
 func TestNumberFromFloatMatchesJavaScript(t *testing.T) {
 	cases := map[float64]Number{
-		0.1 + 0.2:              "0.30000000000000004",
-		1.0 / 3:                "0.3333333333333333",
+		0.30000000000000004:    "0.30000000000000004", // 0.1 + 0.2 in float64
+		0.3333333333333333:     "0.3333333333333333",
 		123456789012345680000:  "123456789012345680000",
 		1e21 * 10:              "1e+22",
 		1.5e300:                "1.5e+300",
@@ -77,7 +77,7 @@ func TestNumberFromFloatMatchesJavaScript(t *testing.T) {
 		1.7976931348623157e308: "1.7976931348623157e+308",
 		9007199254740993:       "9007199254740992",
 		-0.000001:              "-0.000001",
-		4.35 * 100:             "434.99999999999994",
+		434.99999999999994:     "434.99999999999994", // 4.35 * 100 in float64
 		2e-7 * 3:               "6e-7",
 	}
 	for f, want := range cases {
