@@ -322,17 +322,14 @@ func (bp *btParser) class() (*btNode, error) {
 		n.negate = true
 		bp.i++
 	}
-	first := true
 	for {
 		if !bp.more() {
 			return nil, fmt.Errorf("unterminated character class")
 		}
-		c := bp.p[bp.i]
-		if c == ']' && !(first && false) {
+		if bp.p[bp.i] == ']' {
 			bp.i++
 			return n, nil
 		}
-		first = false
 		lo, sub, err := bp.classAtom()
 		if err != nil {
 			return nil, err
@@ -502,7 +499,7 @@ func (m *btMatcher) repeat(t *btTerm, count, pos, last int, k func(int) bool) bo
 		if !canMore {
 			return false
 		}
-		saved := m.saveGroups(t.atom)
+		saved := m.saveCaps()
 		if m.atom(t.atom, pos, func(p int) bool { return m.repeat(t, count+1, p, pos, k) }) {
 			return true
 		}
@@ -518,17 +515,10 @@ func (m *btMatcher) repeat(t *btTerm, count, pos, last int, k func(int) bool) bo
 	return k(pos) || (!m.over && try())
 }
 
-type savedCaps struct {
-	from int
-	vals []int
-}
+// saveCaps saves the captures, to restore them when an iteration is backtracked.
+func (m *btMatcher) saveCaps() []int { return append([]int(nil), m.caps...) }
 
-// saveGroups saves the captures inside atom, which JavaScript resets at each repetition.
-func (m *btMatcher) saveGroups(a *btNode) savedCaps {
-	return savedCaps{vals: append([]int(nil), m.caps...)}
-}
-
-func (m *btMatcher) restore(s savedCaps) { copy(m.caps, s.vals) }
+func (m *btMatcher) restore(saved []int) { copy(m.caps, saved) }
 
 func (m *btMatcher) fold(r rune) rune {
 	if !m.re.icase {

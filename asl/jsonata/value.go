@@ -206,11 +206,6 @@ func isArr(v any) bool {
 	return ok
 }
 
-func isSeq(v any) bool {
-	a, ok := v.(*array)
-	return ok && a.seq
-}
-
 func isUndef(v any) bool {
 	_, ok := v.(undefinedType)
 	return ok
