@@ -35,6 +35,9 @@ func badCommand(cause enumspb.WorkflowTaskFailedCause, format string, args ...an
 // then the events buffered while the task ran, then a new workflow task if anything is new.
 func (e *Engine) CompleteWorkflowTask(ctx context.Context, tok tasktoken.Token, req *workflowservice.RespondWorkflowTaskCompletedRequest) error {
 	k := execKey{tok.Namespace, tok.WorkflowID, tok.RunID}
+	if err := e.prepareCommandSearchAttributes(ctx, k.namespace, req.GetCommands()); err != nil {
+		return err
+	}
 	unlock := e.locks.lock(lockKey(k.namespace, k.workflowID))
 	defer unlock()
 	err := e.updateLocked(ctx, k, func(t *txn) error {
@@ -171,6 +174,9 @@ func (t *txn) applyCommand(cmd *commandpb.Command, wtcID int64) (bool, error) {
 		a := cmd.GetUpsertWorkflowSearchAttributesCommandAttributes()
 		if a == nil || len(a.GetSearchAttributes().GetIndexedFields()) == 0 {
 			return false, badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, "SearchAttributes are not set on UpsertWorkflowSearchAttributesCommand.")
+		}
+		if err := t.checkUpsert(a.GetSearchAttributes()); err != nil {
+			return false, err
 		}
 		merged, err := mergeSearchAttributes(ms.SearchAttributes, a.GetSearchAttributes())
 		if err != nil {

@@ -72,6 +72,7 @@ type Engine struct {
 
 	internalWake chan struct{}
 	ns           *namespaceCache
+	sa           *searchAttrCache // custom search attributes per namespace (visibility.go)
 }
 
 type execKey struct {
@@ -135,6 +136,7 @@ func New(cfg Config) *Engine {
 	e.locks.m = map[string]*lockEntry{}
 	e.internalWake = make(chan struct{}, 1)
 	e.ns = newNamespaceCache(cfg.Store)
+	e.sa = newSearchAttrCache(cfg.Store)
 	return e
 }
 

@@ -44,6 +44,9 @@ type SignalArgs struct {
 // StartWorkflow starts a run (StartWorkflowExecution, and SignalWithStart when sig is set and no run
 // is open). It is idempotent by request ID and applies the workflow-ID reuse and conflict policies.
 func (e *Engine) StartWorkflow(ctx context.Context, req *workflowservice.StartWorkflowExecutionRequest, sig *SignalArgs) (StartResult, error) {
+	if err := e.prepareStartSearchAttributes(ctx, req.GetNamespace(), req.GetSearchAttributes()); err != nil {
+		return StartResult{}, err
+	}
 	return e.startWorkflow(ctx, req, sig, nil)
 }
 

@@ -259,6 +259,7 @@ func (t *txn) build() (*store.Transition, error) {
 			HistoryLength:    ms.NextEventID - 1,
 			Memo:             ms.Memo,
 			SearchAttributes: ms.SearchAttributes,
+			Search:           t.searchValues(),
 		},
 		Current:               t.current,
 		Events:                events,

@@ -111,6 +111,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	)
 	svc := temporal.New(temporal.Config{Engine: s.engine, Matcher: s.matcher, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, LongPollTimeout: cfg.LongPollTimeout})
 	svc.Register(s.grpc)
+	temporal.NewOperator(s.engine).Register(s.grpc)
 	s.health = health.NewServer()
 	s.health.SetServingStatus("temporal.api.workflowservice.v1.WorkflowService", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s.grpc, s.health)

@@ -161,6 +161,7 @@ func (s *Service) GetSystemInfo(ctx context.Context, _ *workflowservice.GetSyste
 			ActivityFailureIncludeHeartbeat: true,
 			EncodedFailureAttributes:        true,
 			UpsertMemo:                      true,
+			CountGroupByExecutionStatus:     true,
 			SdkMetadata:                     true,
 		},
 	}, nil

@@ -2,16 +2,12 @@ package temporal
 
 import (
 	"context"
-	"encoding/json"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	querypb "go.temporal.io/api/query/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/duro-dev/duro/internal/engine"
-	"github.com/duro-dev/duro/internal/store"
 	"github.com/google/uuid"
 )
 
@@ -197,60 +193,6 @@ func (s *Service) GetWorkflowExecutionHistoryReverse(ctx context.Context, req *w
 		return nil, s.mapNS(req.GetNamespace(), err)
 	}
 	return &workflowservice.GetWorkflowExecutionHistoryReverseResponse{History: hist, NextPageToken: token}, nil
-}
-
-type listToken struct {
-	StartTime time.Time `json:"t"`
-	RunID     string    `json:"r"`
-}
-
-// ListWorkflowExecutions lists a namespace's executions, newest first. Until the visibility query
-// language lands only an empty query is accepted; any other query is refused with InvalidArgument
-// rather than silently ignored.
-func (s *Service) ListWorkflowExecutions(ctx context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
-	v := &validator{}
-	v.namespace(req.GetNamespace())
-	v.check(req.GetPageSize() >= 0, "PageSize cannot be negative.")
-	v.check(req.GetQuery() == "", "list queries are not supported by this server yet; send an empty query")
-	if v.err != nil {
-		return nil, v.err
-	}
-	size := int(req.GetPageSize())
-	if size == 0 || size > 1000 {
-		size = 1000
-	}
-	f := store.ExecutionFilter{Namespace: req.GetNamespace(), PageSize: size}
-	if len(req.GetNextPageToken()) > 0 {
-		var lt listToken
-		if err := json.Unmarshal(req.GetNextPageToken(), &lt); err != nil {
-			return nil, serviceerror.NewInvalidArgument("invalid next page token")
-		}
-		f.After = &store.ListPosition{StartTime: lt.StartTime, RunID: lt.RunID}
-	}
-	infos, next, err := s.e.ListWorkflows(ctx, f)
-	if err != nil {
-		return nil, s.mapNS(req.GetNamespace(), err)
-	}
-	resp := &workflowservice.ListWorkflowExecutionsResponse{Executions: infos}
-	if next != nil {
-		resp.NextPageToken, _ = json.Marshal(listToken{StartTime: next.StartTime, RunID: next.RunID})
-	}
-	return resp, nil
-}
-
-// CountWorkflowExecutions counts a namespace's executions (empty query only, for now).
-func (s *Service) CountWorkflowExecutions(ctx context.Context, req *workflowservice.CountWorkflowExecutionsRequest) (*workflowservice.CountWorkflowExecutionsResponse, error) {
-	v := &validator{}
-	v.namespace(req.GetNamespace())
-	v.check(req.GetQuery() == "", "count queries are not supported by this server yet; send an empty query")
-	if v.err != nil {
-		return nil, v.err
-	}
-	n, err := s.e.CountWorkflows(ctx, store.ExecutionFilter{Namespace: req.GetNamespace()})
-	if err != nil {
-		return nil, s.mapNS(req.GetNamespace(), err)
-	}
-	return &workflowservice.CountWorkflowExecutionsResponse{Count: n}, nil
 }
 
 // QueryWorkflow asks a worker to answer a query.
