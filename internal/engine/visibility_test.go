@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+
+	"github.com/duro-dev/duro/internal/visibility"
+)
+
+// jsonPayload is a json/plain payload, typed if typ is not empty.
+func jsonPayload(data, typ string) *commonpb.Payload {
+	p := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: []byte(data)}
+	if typ != "" {
+		p.Metadata["type"] = []byte(typ)
+	}
+	return p
+}
+
+func TestDecodeSearchValue(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 4, 5, 6, 7, 890000000, time.UTC)
+	ok := []struct {
+		typ  visibility.Type
+		data string
+		want []visibility.Value
+	}{
+		{visibility.TypeKeyword, `"acme"`, []visibility.Value{{Name: "A", Type: visibility.TypeKeyword, Text: "acme"}}},
+		{visibility.TypeText, `"some text"`, []visibility.Value{{Name: "A", Type: visibility.TypeText, Text: "some text"}}},
+		{visibility.TypeInt, `-42`, []visibility.Value{{Name: "A", Type: visibility.TypeInt, Int: -42}}},
+		{visibility.TypeInt, `9007199254740993`, []visibility.Value{{Name: "A", Type: visibility.TypeInt, Int: 9007199254740993}}},
+		{visibility.TypeDouble, `2.5`, []visibility.Value{{Name: "A", Type: visibility.TypeDouble, Double: 2.5}}},
+		{visibility.TypeDouble, `3`, []visibility.Value{{Name: "A", Type: visibility.TypeDouble, Double: 3}}},
+		{visibility.TypeBool, `true`, []visibility.Value{{Name: "A", Type: visibility.TypeBool, Bool: true}}},
+		{visibility.TypeDatetime, `"2026-03-04T06:06:07.89+01:00"`, []visibility.Value{{Name: "A", Type: visibility.TypeDatetime, Time: at}}},
+		{visibility.TypeKeywordList, `["a","b"]`, []visibility.Value{
+			{Name: "A", Type: visibility.TypeKeywordList, Text: "a"}, {Name: "A", Type: visibility.TypeKeywordList, Text: "b"}}},
+		{visibility.TypeKeywordList, `"solo"`, []visibility.Value{{Name: "A", Type: visibility.TypeKeywordList, Text: "solo"}}},
+		{visibility.TypeKeywordList, `[]`, []visibility.Value{}},
+	}
+	for _, tc := range ok {
+		got, err := decodeSearchValue("A", tc.typ, jsonPayload(tc.data, ""))
+		require.NoError(t, err, "%s %s", tc.typ, tc.data)
+		require.Equal(t, tc.want, got, "%s %s", tc.typ, tc.data)
+	}
+	bad := []struct {
+		typ  visibility.Type
+		data string
+	}{
+		{visibility.TypeKeyword, `5`}, {visibility.TypeKeyword, `["a"]`}, {visibility.TypeText, `true`},
+		{visibility.TypeInt, `1.5`}, {visibility.TypeInt, `"5"`}, {visibility.TypeInt, `99999999999999999999`},
+		{visibility.TypeDouble, `"x"`}, {visibility.TypeDouble, `1e999`}, {visibility.TypeBool, `"true"`},
+		{visibility.TypeDatetime, `"yesterday"`}, {visibility.TypeDatetime, `12`}, {visibility.TypeKeywordList, `[1]`},
+		{visibility.TypeKeywordList, `{}`}, {visibility.TypeKeyword, `not json`},
+	}
+	for _, tc := range bad {
+		_, err := decodeSearchValue("A", tc.typ, jsonPayload(tc.data, ""))
+		require.ErrorContains(t, err, "invalid value for search attribute A of type "+tc.typ.String(), "%s %s", tc.typ, tc.data)
+	}
+	p := jsonPayload(`"x"`, "")
+	p.Metadata["encoding"] = []byte("binary/encrypted")
+	_, err := decodeSearchValue("A", visibility.TypeKeyword, p)
+	require.ErrorContains(t, err, `encoding is "binary/encrypted"`)
+}
+
+func TestCheckSearchAttributes(t *testing.T) {
+	t.Parallel()
+	c := newSearchAttrCache(nil)
+	c.m["ns"] = map[string]visibility.Type{"CustomerId": visibility.TypeKeyword, "Priority": visibility.TypeInt}
+
+	// Untyped payloads get their registered type; predefined attributes need no registration;
+	// unset values (empty or null) are left alone.
+	sa := &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{
+		"CustomerId":            jsonPayload(`"acme"`, ""),
+		"Priority":              jsonPayload(`3`, "Int"),
+		"TemporalChangeVersion": jsonPayload(`["v-1"]`, ""),
+		"Gone":                  jsonPayload(`null`, ""),
+		"AlsoGone":              {},
+	}}
+	require.NoError(t, c.checkSearchAttributes("ns", sa))
+	require.Equal(t, "Keyword", string(sa.IndexedFields["CustomerId"].Metadata["type"]))
+	require.Equal(t, "Int", string(sa.IndexedFields["Priority"].Metadata["type"]))
+	require.Equal(t, "KeywordList", string(sa.IndexedFields["TemporalChangeVersion"].Metadata["type"]))
+	require.NotContains(t, sa.IndexedFields["Gone"].Metadata, "type")
+
+	refused := []struct {
+		field *commonpb.Payload
+		name  string
+		msg   string
+	}{
+		{jsonPayload(`"x"`, ""), "Unknown", "search attribute Unknown is not defined"},
+		{jsonPayload(`"x"`, ""), "WorkflowId", "search attribute WorkflowId is reserved by system"},
+		{jsonPayload(`"high"`, ""), "Priority", "invalid value for search attribute Priority of type Int"},
+		{jsonPayload(`"high"`, "Keyword"), "Priority", "invalid value for search attribute Priority of type Int: payload type is Keyword"},
+		{jsonPayload(`"x"`, ""), "Other", "search attribute Other is not defined"},
+	}
+	for _, tc := range refused {
+		ns := "ns"
+		if tc.name == "Other" {
+			ns = "another-namespace" // CustomerId and friends are ns's, not everyone's
+		}
+		err := c.checkSearchAttributes(ns, &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{tc.name: tc.field}})
+		require.ErrorContains(t, err, tc.msg, tc.name)
+	}
+	err := c.checkSearchAttributes("another-namespace", &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{
+		"CustomerId": jsonPayload(`"x"`, "")}})
+	require.ErrorContains(t, err, "search attribute CustomerId is not defined")
+}
