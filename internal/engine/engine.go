@@ -140,8 +140,9 @@ func New(cfg Config) *Engine {
 	return e
 }
 
-// maxBatch bounds how many transitions share one commit.
-const maxBatch = 128
+// maxBatch bounds how many transitions share one commit: past 64 savepoints PostgreSQL's
+// per-backend subtransaction cache overflows and slows every other session's reads.
+const maxBatch = 64
 
 // Run is the group committer: it takes the transitions waiting to commit, commits them together
 // (each in its own savepoint) and tells each waiter its own outcome. It runs under its own context,

@@ -22,8 +22,7 @@ import (
 	"github.com/duro-dev/duro/internal/frontend/temporal"
 	"github.com/duro-dev/duro/internal/matching"
 	"github.com/duro-dev/duro/internal/store"
-	"github.com/duro-dev/duro/internal/store/postgres"
-	"github.com/duro-dev/duro/internal/store/sqlite"
+	"github.com/duro-dev/duro/internal/store/storeopen"
 	"github.com/duro-dev/duro/internal/timer"
 )
 
@@ -56,7 +55,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		level, _ := parseLevel(cfg.LogLevel)
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	}
-	st, err := openStore(ctx, cfg.Store)
+	st, err := storeopen.Open(ctx, cfg.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -142,25 +141,6 @@ func isPostgres(spec string) bool {
 	return strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://")
 }
 
-// openStore opens the store a spec names: sqlite:PATH or a postgres:// URL.
-func openStore(ctx context.Context, spec string) (store.Store, error) {
-	switch {
-	case strings.HasPrefix(spec, "sqlite:"):
-		st, err := sqlite.Open(ctx, strings.TrimPrefix(spec, "sqlite:"))
-		if err != nil {
-			return nil, fmt.Errorf("open sqlite store: %w", err)
-		}
-		return st, nil
-	case isPostgres(spec):
-		st, err := postgres.Open(ctx, spec)
-		if err != nil {
-			return nil, fmt.Errorf("open postgres store: %w", err)
-		}
-		return st, nil
-	}
-	return nil, fmt.Errorf("store %q: want sqlite:PATH or a postgres:// URL", spec)
-}
-
 // GRPCAddr is the bound Temporal API address.
 func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 
@@ -222,7 +202,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	s.log.Info("duro serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "store", redact(s.cfg.Store))
+	s.log.Info("duro serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "store", storeopen.Redact(s.cfg.Store))
 	apiErr := api.Wait()
 	stopTimers()
 	stopCore()
@@ -247,17 +227,4 @@ func (s *Server) httpHandler() http.Handler {
 		s.engine.WriteMetrics(w)
 	})
 	return mux
-}
-
-// redact hides a password in a store URL for logs.
-func redact(spec string) string {
-	if i := strings.Index(spec, "@"); i > 0 && strings.Contains(spec, "://") {
-		if j := strings.Index(spec, "://"); j < i {
-			userinfo := spec[j+3 : i]
-			if k := strings.Index(userinfo, ":"); k >= 0 {
-				return spec[:j+3] + userinfo[:k] + ":***" + spec[i:]
-			}
-		}
-	}
-	return spec
 }
