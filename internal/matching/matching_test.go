@@ -1,0 +1,103 @@
+package matching
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/duro-dev/duro/internal/clock"
+	"github.com/duro-dev/duro/internal/store"
+	"github.com/duro-dev/duro/internal/store/sqlite"
+)
+
+var key = store.TaskQueueKey{Namespace: "default", Name: "q", Kind: store.TaskActivity}
+
+func newMatcher(t *testing.T) (*Matcher, *sqlite.Store) {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "duro.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return New(Config{Store: st, Clock: clock.Real{}}), st
+}
+
+// poll runs m.Poll on a goroutine and returns a channel with its outcome.
+func poll(m *Matcher, start StartFunc) chan error {
+	done := make(chan error, 1)
+	go func() {
+		res, err := m.Poll(context.Background(), key, "worker", time.Minute, start, nil)
+		if err == nil && res != nil {
+			err = errors.New("poll returned a task")
+		}
+		done <- err
+	}()
+	return done
+}
+
+func waitForWaiter(t *testing.T, m *Matcher) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		q := m.queues[key]
+		return q != nil && len(q.waiters) > 0
+	}, 5*time.Second, time.Millisecond)
+}
+
+func noStart(context.Context, *store.Task) (any, error) { return nil, errors.New("nothing to start") }
+
+func TestDrainEndsPolls(t *testing.T) {
+	m, _ := newMatcher(t)
+	done := poll(m, noStart)
+	waitForWaiter(t, m)
+	m.Drain()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "a drained poll answers empty")
+	case <-time.After(5 * time.Second):
+		t.Fatal("a waiting poll did not end when the matcher drained")
+	}
+	// A poll after the drain answers at once.
+	select {
+	case err := <-poll(m, noStart):
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a poll after the drain waited")
+	}
+	require.False(t, m.Offer(&store.Task{ID: 1, TaskQueueKey: key}), "no poller waits any more")
+}
+
+func TestOfferReportsAWaitingPoller(t *testing.T) {
+	m, _ := newMatcher(t)
+	require.False(t, m.Offer(&store.Task{ID: 1, TaskQueueKey: key}), "nobody waits yet")
+	started := make(chan int64, 1)
+	done := make(chan any, 1)
+	go func() {
+		res, _ := m.Poll(context.Background(), key, "worker", time.Minute, func(_ context.Context, t *store.Task) (any, error) {
+			started <- t.ID
+			return t.ID, nil
+		}, nil)
+		done <- res
+	}()
+	waitForWaiter(t, m)
+	require.True(t, m.Offer(&store.Task{ID: 7, TaskQueueKey: key}))
+	require.Equal(t, int64(7), <-started)
+	require.Equal(t, int64(7), <-done)
+}
+
+func TestPollRidesOutAFailedBacklogRead(t *testing.T) {
+	m, st := newMatcher(t)
+	require.NoError(t, st.Close()) // every backlog read now fails
+	done := poll(m, noStart)
+	waitForWaiter(t, m)
+	select {
+	case err := <-done:
+		t.Fatalf("the poll ended on a failed backlog read: %v", err)
+	case <-time.After(2 * backlogRetry): // it read (and failed) at least twice meanwhile
+	}
+	m.Drain()
+	require.NoError(t, <-done)
+}
