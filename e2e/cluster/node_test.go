@@ -35,12 +35,24 @@ const (
 	waitFor = 30 * time.Second
 )
 
+// binDir holds the duro binary built for this run of the tests; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // buildDuro builds the duro binary once per test binary run.
 var buildDuro = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "duro-cluster-bin-")
 	if err != nil {
 		return "", fmt.Errorf("temp dir: %w", err)
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "duro")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/duro-dev/duro/cmd/duro").CombinedOutput()
 	if err != nil {
