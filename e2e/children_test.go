@@ -219,3 +219,50 @@ func TestSignalExternalWorkflow(t *testing.T) {
 	require.Len(t, ofType(events, enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED), 1)
 	require.Len(t, ofType(e.historyOf(target), enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED), 1, "signalled exactly once")
 }
+
+// parentOfFixedChild starts a child under a given ID and reports how it ended.
+func parentOfFixedChild(ctx workflow.Context, childID string) (string, error) {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: childID})
+	err := workflow.ExecuteChildWorkflow(cctx, childEcho, "wait").Get(ctx, nil)
+	var already *temporal.ChildWorkflowExecutionAlreadyStartedError
+	var terminated *temporal.TerminatedError
+	switch {
+	case errors.As(err, &already):
+		return "already started", nil
+	case errors.As(err, &terminated):
+		return "terminated", nil
+	}
+	return "", fmt.Errorf("unexpected child outcome: %v", err)
+}
+
+func TestChildStartConflictAndTerminatedChild(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.startWorker(registry{workflows: []any{parentOfFixedChild, childEcho}})
+
+	// A child whose ID is already running fails to start: StartChildWorkflowExecutionFailed.
+	busyID := e.id("busy")
+	busy := e.start(tq, client.StartWorkflowOptions{ID: busyID}, childEcho, "wait")
+	parent := e.start(tq, client.StartWorkflowOptions{}, parentOfFixedChild, busyID)
+	var out string
+	require.NoError(t, parent.Get(e.ctx(), &out))
+	require.Equal(t, "already started", out)
+	failed := ofType(e.historyOf(parent), enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED)
+	require.Len(t, failed, 1)
+	require.Equal(t, enumspb.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS, failed[0].GetStartChildWorkflowExecutionFailedEventAttributes().GetCause())
+	require.NoError(t, e.c.TerminateWorkflow(e.ctx(), busy.GetID(), "", "cleanup"))
+
+	// A child terminated from outside: the parent sees ChildWorkflowExecutionTerminated.
+	childID := e.id("child")
+	parent = e.start(tq, client.StartWorkflowOptions{}, parentOfFixedChild, childID)
+	e.waitForEvent(parent.GetID(), parent.GetRunID(), enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
+	require.NoError(t, e.c.TerminateWorkflow(e.ctx(), childID, "", "stop the child"))
+	require.NoError(t, parent.Get(e.ctx(), &out))
+	require.Equal(t, "terminated", out)
+	require.Len(t, ofType(e.historyOf(parent), enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED), 1)
+	child := e.history(childID, "")
+	wes := child[0].GetWorkflowExecutionStartedEventAttributes()
+	require.Equal(t, parent.GetID(), wes.GetParentWorkflowExecution().GetWorkflowId(), "the child knows its parent")
+	require.Equal(t, parent.GetID(), wes.GetRootWorkflowExecution().GetWorkflowId())
+	require.Positive(t, wes.GetParentInitiatedEventId())
+}
