@@ -103,12 +103,28 @@ func unset(p *commonpb.Payload) bool {
 	return p == nil || len(p.GetData()) == 0 || bytes.Equal(bytes.TrimSpace(p.GetData()), []byte("null"))
 }
 
-// checkSearchAttributes validates every set value of sa against the cached registry and stamps
-// its type into the payload's metadata. It returns Temporal's message for the first bad one.
+// Temporal's default limits on the search attributes of one request.
+const (
+	maxSearchAttributeKeys      = 100
+	maxSearchAttributeValueSize = 2 << 10
+	maxSearchAttributesSize     = 40 << 10
+)
+
+// checkSearchAttributes validates every set value of sa against the cached registry and Temporal's
+// size limits, and stamps its type into the payload's metadata. It returns Temporal's message for
+// the first bad one.
 func (c *searchAttrCache) checkSearchAttributes(ns string, sa *commonpb.SearchAttributes) error {
 	names := make([]string, 0, len(sa.GetIndexedFields()))
-	for name := range sa.GetIndexedFields() {
+	total := 0
+	for name, p := range sa.GetIndexedFields() {
 		names = append(names, name)
+		total += len(name) + len(p.GetData())
+	}
+	if len(names) > maxSearchAttributeKeys {
+		return fmt.Errorf("number of search attributes %d exceeds limit %d", len(names), maxSearchAttributeKeys)
+	}
+	if total > maxSearchAttributesSize {
+		return fmt.Errorf("total size of search attributes %d exceeds size limit %d", total, maxSearchAttributesSize)
 	}
 	sort.Strings(names) // a deterministic first error
 	for _, name := range names {
@@ -122,6 +138,9 @@ func (c *searchAttrCache) checkSearchAttributes(ns string, sa *commonpb.SearchAt
 				return fmt.Errorf("search attribute %s is reserved by system", name)
 			}
 			return fmt.Errorf("search attribute %s is not defined", name)
+		}
+		if len(p.GetData()) > maxSearchAttributeValueSize {
+			return fmt.Errorf("search attribute %s value size %d exceeds size limit %d", name, len(p.GetData()), maxSearchAttributeValueSize)
 		}
 		if meta := string(p.GetMetadata()["type"]); meta != "" {
 			if mt, ok := visibility.ParseType(meta); !ok || mt != typ {

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +109,35 @@ func TestCheckSearchAttributes(t *testing.T) {
 	err := c.checkSearchAttributes("another-namespace", &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{
 		"CustomerId": jsonPayload(`"x"`, "")}})
 	require.ErrorContains(t, err, "search attribute CustomerId is not defined")
+}
+
+func TestSearchAttributeLimits(t *testing.T) {
+	t.Parallel()
+	c := newSearchAttrCache(nil)
+	c.m["ns"] = map[string]visibility.Type{"Big": visibility.TypeKeyword}
+	for i := range 100 {
+		c.m["ns"][fmt.Sprintf("K%03d", i)] = visibility.TypeInt
+	}
+	big := func(n int) *commonpb.Payload { return jsonPayload(`"`+strings.Repeat("x", n-2)+`"`, "") }
+
+	check := func(fields map[string]*commonpb.Payload) error {
+		return c.checkSearchAttributes("ns", &commonpb.SearchAttributes{IndexedFields: fields})
+	}
+	require.NoError(t, check(map[string]*commonpb.Payload{"Big": big(2048)}))
+	require.EqualError(t, check(map[string]*commonpb.Payload{"Big": big(2049)}),
+		"search attribute Big value size 2049 exceeds size limit 2048")
+
+	fields := map[string]*commonpb.Payload{}
+	for i := range 100 {
+		fields[fmt.Sprintf("K%03d", i)] = jsonPayload("1", "")
+	}
+	require.NoError(t, check(fields))
+	fields["Big"] = jsonPayload(`"x"`, "")
+	require.EqualError(t, check(fields), "number of search attributes 101 exceeds limit 100")
+
+	fields = map[string]*commonpb.Payload{}
+	for i := range 25 {
+		fields[fmt.Sprintf("K%03d", i)] = big(2000)
+	}
+	require.EqualError(t, check(fields), "total size of search attributes 50100 exceeds size limit 40960")
 }
