@@ -329,3 +329,62 @@ func TestSearchAttributeValidation(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, info.GetCapabilities().GetCountGroupByExecutionStatus())
 }
+
+// visParentWorkflow starts a child with a search attribute (an unregistered one if bad).
+func visParentWorkflow(ctx workflow.Context, bad bool) error {
+	key := saCustomer
+	if bad {
+		key = temporal.NewSearchAttributeKeyKeyword("NotRegistered")
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            workflow.GetInfo(ctx).WorkflowExecution.ID + "-child",
+		TypedSearchAttributes: temporal.NewSearchAttributes(key.ValueSet("child-co")),
+	})
+	return workflow.ExecuteChildWorkflow(cctx, visChildWorkflow).Get(ctx, nil)
+}
+
+func visChildWorkflow(workflow.Context) error { return nil }
+
+// visChainWorkflow continues as new n times.
+func visChainWorkflow(ctx workflow.Context, n int) error {
+	if n > 0 {
+		return workflow.NewContinueAsNewError(ctx, visChainWorkflow, n-1)
+	}
+	return nil
+}
+
+func TestSearchAttributesOfChildrenAndContinueAsNew(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.registerSearchAttributes()
+	tq := e.startWorker(registry{workflows: []any{visParentWorkflow, visChildWorkflow, visChainWorkflow}})
+
+	// Every run of a chain carries the search attributes it started with, and is found by them.
+	chain := e.start(tq, client.StartWorkflowOptions{TypedSearchAttributes: temporal.NewSearchAttributes(
+		saCustomer.ValueSet("chain"), saTags.ValueSet([]string{"x", "y"}))}, visChainWorkflow, 2)
+	require.NoError(t, chain.Get(e.ctx(), nil))
+	require.Equal(t, []string{chain.GetID(), chain.GetID(), chain.GetID()}, e.listIDs("CustomerId = 'chain' AND Tags = 'y'", 2))
+	count, err := e.c.CountWorkflow(e.ctx(), &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace,
+		Query: "CustomerId = 'chain' GROUP BY ExecutionStatus"})
+	require.NoError(t, err)
+	groups := map[string]int64{}
+	for _, g := range count.GetGroups() {
+		var status string
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayload(g.GetGroupValues()[0], &status))
+		groups[status] = g.GetCount()
+	}
+	require.Equal(t, map[string]int64{"ContinuedAsNew": 2, "Completed": 1}, groups)
+
+	// A child starts with the search attributes its parent gives it.
+	parent := e.start(tq, client.StartWorkflowOptions{}, visParentWorkflow, false)
+	require.NoError(t, parent.Get(e.ctx(), nil))
+	require.Equal(t, []string{parent.GetID() + "-child"}, e.listIDs("CustomerId = 'child-co'", 0))
+
+	// An unregistered one fails the parent's workflow task with BAD_SEARCH_ATTRIBUTES.
+	bad := e.start(tq, client.StartWorkflowOptions{}, visParentWorkflow, true)
+	failed := e.waitForEvent(bad.GetID(), bad.GetRunID(), enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+	require.Equal(t, enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, failed.GetWorkflowTaskFailedEventAttributes().GetCause())
+	require.Contains(t, failed.GetWorkflowTaskFailedEventAttributes().GetFailure().GetMessage(), "search attribute NotRegistered is not defined")
+	require.Empty(t, ofType(e.history(bad.GetID(), bad.GetRunID()), enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED))
+	require.NoError(t, e.c.TerminateWorkflow(e.ctx(), bad.GetID(), bad.GetRunID(), "test over"))
+}

@@ -40,6 +40,9 @@ func (t *txn) startChildCommand(a *commandpb.StartChildWorkflowExecutionCommandA
 	if ns == "" {
 		ns = ms.Namespace
 	}
+	if err := t.checkCommandSearchAttributes(ns, a.GetSearchAttributes()); err != nil {
+		return err
+	}
 	queue := a.GetTaskQueue().GetName()
 	if queue == "" {
 		queue = ms.TaskQueue
@@ -415,6 +418,9 @@ func (t *txn) continueAsNew(a *commandpb.ContinueAsNewWorkflowExecutionCommandAt
 	const cause = enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES
 	ms := t.ms
 	if err := t.checkPayloads(a.GetInput(), cause); err != nil {
+		return err
+	}
+	if err := t.checkCommandSearchAttributes(ms.Namespace, a.GetSearchAttributes()); err != nil {
 		return err
 	}
 	wt := a.GetWorkflowType()

@@ -259,12 +259,13 @@ func (e *Engine) prepareStartSearchAttributes(ctx context.Context, ns string, sa
 	return nil
 }
 
-// prepareCommandSearchAttributes loads the registry a workflow task's commands need and stamps the
-// types of the search attributes that continue-as-new and child workflow commands carry (those
-// that do not resolve are left as they are, and not indexed). Upserts are checked when applied.
+// prepareCommandSearchAttributes loads the registries a workflow task's commands need (upserts,
+// continue-as-new and child workflows, of this namespace or the child's), before the commands are
+// applied under the workflow's lock, where they are checked against the cached copies.
 func (e *Engine) prepareCommandSearchAttributes(ctx context.Context, ns string, cmds []*commandpb.Command) error {
 	for _, cmd := range cmds {
 		var sa *commonpb.SearchAttributes
+		target := ns
 		switch cmd.GetCommandType() {
 		case enumspb.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
 			sa = cmd.GetUpsertWorkflowSearchAttributesCommandAttributes().GetSearchAttributes()
@@ -273,17 +274,14 @@ func (e *Engine) prepareCommandSearchAttributes(ctx context.Context, ns string, 
 		case enumspb.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
 			a := cmd.GetStartChildWorkflowExecutionCommandAttributes()
 			sa = a.GetSearchAttributes()
-			if a.GetNamespace() != "" && a.GetNamespace() != ns {
-				continue // another namespace's registry; its values are stamped when it indexes them
+			if a.GetNamespace() != "" {
+				target = a.GetNamespace()
 			}
 		default:
 			continue
 		}
-		if err := e.sa.ensure(ctx, ns, sa); err != nil {
+		if err := e.sa.ensure(ctx, target, sa); err != nil {
 			return err
-		}
-		if cmd.GetCommandType() != enumspb.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES {
-			_ = e.sa.checkSearchAttributes(ns, sa) // best effort: stamps the valid ones
 		}
 	}
 	return nil
@@ -291,7 +289,14 @@ func (e *Engine) prepareCommandSearchAttributes(ctx context.Context, ns string, 
 
 // checkUpsert validates an UpsertWorkflowSearchAttributes command's attributes.
 func (t *txn) checkUpsert(sa *commonpb.SearchAttributes) error {
-	if err := t.e.sa.checkSearchAttributes(t.ms.Namespace, sa); err != nil {
+	return t.checkCommandSearchAttributes(t.ms.Namespace, sa)
+}
+
+// checkCommandSearchAttributes validates (and types) the search attributes a command gives a run
+// of namespace ns: an upsert, a continue-as-new or a child workflow. A bad one fails the workflow
+// task with BAD_SEARCH_ATTRIBUTES, as in Temporal.
+func (t *txn) checkCommandSearchAttributes(ns string, sa *commonpb.SearchAttributes) error {
+	if err := t.e.sa.checkSearchAttributes(ns, sa); err != nil {
 		return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, "%s", err.Error())
 	}
 	return nil
