@@ -332,6 +332,22 @@ func (e *Engine) update(ctx context.Context, k execKey, fn func(t *txn) error) e
 }
 
 func (e *Engine) updateLocked(ctx context.Context, k execKey, fn func(t *txn) error) error {
+	return e.updateRetrying(ctx, k, maxConflictRetries, fn)
+}
+
+// maxClaimRetries bounds retries of a transition that consumes a task or timer row: when the row
+// is what another node consumed first, every retry would conflict again, so a claim retries once
+// (in case the conflict was only another change of the execution) and then lets the caller move on.
+const maxClaimRetries = 1
+
+// claim runs fn as a transition that consumes a row, with few conflict retries.
+func (e *Engine) claim(ctx context.Context, k execKey, fn func(t *txn) error) error {
+	unlock := e.locks.lock(lockKey(k.namespace, k.workflowID))
+	defer unlock()
+	return e.updateRetrying(ctx, k, maxClaimRetries, fn)
+}
+
+func (e *Engine) updateRetrying(ctx context.Context, k execKey, retries int, fn func(t *txn) error) error {
 	for try := 0; ; try++ {
 		if err := ctx.Err(); err != nil {
 			return canceled(err)
@@ -357,7 +373,7 @@ func (e *Engine) updateLocked(ctx context.Context, k execKey, fn func(t *txn) er
 		if errors.Is(err, store.ErrConflict) {
 			e.metrics.conflicts.Add(1)
 		}
-		if errors.Is(err, store.ErrConflict) && try < maxConflictRetries {
+		if errors.Is(err, store.ErrConflict) && try < retries {
 			continue
 		}
 		return err

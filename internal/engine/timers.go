@@ -61,7 +61,7 @@ func (e *Engine) FireTimer(ctx context.Context, row store.Timer) error {
 	if row.Kind == timerRetention {
 		return e.fireRetention(ctx, row)
 	}
-	err := e.update(ctx, execKey{row.Namespace, row.WorkflowID, row.RunID}, func(t *txn) error {
+	err := e.claim(ctx, execKey{row.Namespace, row.WorkflowID, row.RunID}, func(t *txn) error {
 		if !t.ms.open() {
 			// A closed run's rows were all dropped by its closing transition: this one is gone.
 			return errNoChange
