@@ -182,6 +182,11 @@ func formatIntegerWith(value float64, f *intFormat) (string, *Error) {
 		}
 		s = decimalToLetters(int64(value), a)
 	case intRoman:
+		if value > maxRoman {
+			// jsonata-js builds roman numerals recursively, one call per numeral, and overflows
+			// the JavaScript stack long before this
+			return "", &Error{Code: "U1010", info: &errInfo{message: "The number is too large for roman numerals (jsonata-js fails with a stack overflow)"}}
+		}
 		s = decimalToRoman(int64(value))
 		if f.cas == caseUpper {
 			s = strings.ToUpper(s)
@@ -255,6 +260,9 @@ var romanNumerals = []struct {
 	v int64
 	s string
 }{{1000, "m"}, {900, "cm"}, {500, "d"}, {400, "cd"}, {100, "c"}, {90, "xc"}, {50, "l"}, {40, "xl"}, {10, "x"}, {9, "ix"}, {5, "v"}, {4, "iv"}, {1, "i"}}
+
+// maxRoman bounds roman numerals to what jsonata-js's recursion survives (about 5,000 m's).
+const maxRoman = 5e6
 
 func decimalToRoman(v int64) string {
 	var b strings.Builder
@@ -476,8 +484,13 @@ func integerMatcherFor(f *intFormat) (*integerMatcher, *Error) {
 		}
 		return &integerMatcher{regex: re, parse: func(s string) float64 {
 			digits := s
-			if f.ordinal && len(digits) >= 2 {
-				digits = digits[:len(digits)-2]
+			if f.ordinal {
+				// the suffix is cut without checking it is there, as jsonata-js does
+				if len(digits) >= 2 {
+					digits = digits[:len(digits)-2]
+				} else {
+					digits = ""
+				}
 			}
 			if f.regular {
 				digits = strings.ReplaceAll(digits, ",", "")
@@ -525,7 +538,7 @@ func lettersToDecimal(s string, a rune) float64 {
 	d := 0.0
 	rs := []rune(s)
 	for i := 0; i < len(rs); i++ {
-		d += float64(rs[len(rs)-i-1]-a+1) * math.Pow(26, float64(i))
+		d += float64(rs[len(rs)-i-1]-a+1) * jsPow(26, float64(i))
 	}
 	return d
 }

@@ -276,6 +276,10 @@ func fnSplit(c *call, a []any) (any, *Error) {
 	return newArray(out), nil
 }
 
+// jsClosureSource is the source text of the closure jsonata-js 2.0.6 wraps a function argument
+// in, which is what a function turns into where it is used as a string.
+const jsClosureSource = "async function (...params) {\n                    // invoke func\n                    return await apply(arg, params, null, environment);\n                }"
+
 // substr is JavaScript's substring on byte offsets.
 func substr(s string, i, j int) string {
 	if i > j {
@@ -311,7 +315,9 @@ func fnReplace(c *call, a []any) (any, *Error) {
 			repl = ""
 		}
 		if f := a[2]; isFunction(f) {
-			repl = "" // jsonata-js concatenates the function's source text; not reproducible
+			// jsonata-js concatenates the source text of the closure it wraps function
+			// arguments in
+			repl = jsClosureSource
 		}
 		var b strings.Builder
 		pos := 0
