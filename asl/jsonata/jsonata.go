@@ -34,6 +34,8 @@
 //   - Strings are UTF-8, so a lone UTF-16 surrogate (from $split(s, "") on an emoji) becomes U+FFFD.
 //   - $power uses fdlibm's pow as V8 does, yet V8 rounds the last bit differently for a few
 //     percent of arguments.
+//   - A partially applied built-in ($substring(?, 1)) keeps its signature checks; jsonata-js drops
+//     them and then coerces the arguments or fails with a TypeError.
 package jsonata
 
 import (
