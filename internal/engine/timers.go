@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"time"
 
 	commandpb "go.temporal.io/api/command/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -189,5 +190,37 @@ func (t *txn) timeoutWorkflow(runTimeout bool) error {
 		}},
 	})
 	t.closeWithSuccessor(enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, ev.EventId, next)
+	return nil
+}
+
+// ReleaseStickyQueue moves the workflow tasks waiting on a worker's sticky queue back to their
+// normal queues, so they need not wait out the sticky schedule-to-start timeout once that worker has
+// said it is shutting down. Each move is a transition that consumes the sticky row and writes a
+// normal one.
+func (e *Engine) ReleaseStickyQueue(ctx context.Context, namespace, stickyQueue string) error {
+	key := store.TaskQueueKey{Namespace: namespace, Name: stickyQueue, Kind: store.TaskWorkflow}
+	rows, err := e.store.ListTasks(ctx, key, e.clock.Now().Add(time.Hour), 1000)
+	if err != nil {
+		return unavailable(err)
+	}
+	for _, row := range rows {
+		err := e.claim(ctx, execKey{row.Namespace, row.WorkflowID, row.RunID}, func(t *txn) error {
+			ms := t.ms
+			t.delTasks = []int64{row.ID}
+			w := ms.WFT
+			if ms.StickyQueue == stickyQueue {
+				ms.StickyQueue = ""
+			}
+			if !ms.open() || w == nil || w.started() || !w.Sticky || w.TaskQueue != stickyQueue || w.Attempt != row.Attempt {
+				return nil
+			}
+			w.Sticky, w.TaskQueue = false, ms.TaskQueue
+			t.addTask(store.TaskWorkflow, w.TaskQueue, w.ScheduledEventID, w.Attempt)
+			return nil
+		})
+		if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, errExecutionGone) {
+			return err
+		}
+	}
 	return nil
 }

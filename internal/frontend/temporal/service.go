@@ -292,8 +292,18 @@ func (s *Service) UpdateNamespace(ctx context.Context, req *workflowservice.Upda
 	return &workflowservice.UpdateNamespaceResponse{NamespaceInfo: info, Config: cfg, ReplicationConfig: replication()}, nil
 }
 
-// ShutdownWorker is accepted and ignored: sticky queues fall back by timeout anyway.
+// ShutdownWorker hands the workflow tasks waiting on the stopping worker's sticky queue back to
+// their normal queues at once, instead of after the sticky timeout.
 func (s *Service) ShutdownWorker(ctx context.Context, req *workflowservice.ShutdownWorkerRequest) (*workflowservice.ShutdownWorkerResponse, error) {
+	if req.GetStickyTaskQueue() == "" {
+		return &workflowservice.ShutdownWorkerResponse{}, nil
+	}
+	if _, err := s.e.Namespace(ctx, req.GetNamespace()); err != nil {
+		return nil, namespaceErr(req.GetNamespace(), err)
+	}
+	if err := s.e.ReleaseStickyQueue(ctx, req.GetNamespace(), req.GetStickyTaskQueue()); err != nil {
+		return nil, toStatus(err)
+	}
 	return &workflowservice.ShutdownWorkerResponse{}, nil
 }
 
