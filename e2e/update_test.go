@@ -119,3 +119,27 @@ func TestUpdateWithStart(t *testing.T) {
 	require.NoError(t, e.c.GetWorkflow(e.ctx(), wfID, "").Get(e.ctx(), &total))
 	require.Equal(t, 8, total)
 }
+
+// waitForever accepts updates it never finishes.
+func waitForever(ctx workflow.Context) error {
+	if err := workflow.SetUpdateHandler(ctx, "hang", func(ctx workflow.Context) error {
+		return workflow.Await(ctx, func() bool { return false })
+	}); err != nil {
+		return err
+	}
+	return workflow.Await(ctx, func() bool { return false })
+}
+
+func TestUpdateOfAClosingRunIsAnswered(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tq := e.startWorker(registry{workflows: []any{waitForever}})
+	run := e.start(tq, client.StartWorkflowOptions{}, waitForever)
+	h, err := e.c.UpdateWorkflow(e.ctx(), client.UpdateWorkflowOptions{
+		WorkflowID: run.GetID(), UpdateName: "hang", WaitForStage: client.WorkflowUpdateStageAccepted,
+	})
+	require.NoError(t, err, "the update is accepted")
+	require.NoError(t, e.c.TerminateWorkflow(e.ctx(), run.GetID(), "", "end"))
+	err = h.Get(e.ctx(), nil)
+	require.ErrorContains(t, err, "workflow execution already completed", "a waiting update of a run that closed is answered, not left to time out")
+}

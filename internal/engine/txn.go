@@ -291,4 +291,6 @@ func (t *txn) closeRun(status enumspb.WorkflowExecutionStatus, closeEventID int6
 	}}
 	t.onClose(status)
 	t.armRetention()
+	k := execKey{ms.Namespace, ms.WorkflowID, ms.RunID}
+	t.after = append(t.after, func() { t.e.updates.closeRun(k) })
 }

@@ -8,6 +8,7 @@ import (
 
 	commandpb "go.temporal.io/api/command/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	historypb "go.temporal.io/api/history/v1"
 	protocolpb "go.temporal.io/api/protocol/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
@@ -94,7 +95,41 @@ func (r *updateRegistry) setStage(u *updateReq, st updateStage, outcome *updatep
 	if st == stageCompleted {
 		if ru := r.runs[u.key]; ru != nil {
 			delete(ru.byID, u.id)
+			r.forgetIfIdle(u.key, ru)
 		}
+	}
+}
+
+// forgetIfIdle drops a run's entry once nothing of it is left in memory. Called with r.mu held.
+func (r *updateRegistry) forgetIfIdle(k execKey, ru *runUpdates) {
+	if len(ru.byID) == 0 && len(ru.pending) == 0 && ru.spec == nil {
+		delete(r.runs, k)
+	}
+}
+
+// closeRun answers every update still waiting on a run that has closed, and forgets the run.
+func (r *updateRegistry) closeRun(k execKey) {
+	r.mu.Lock()
+	ru := r.runs[k]
+	if ru == nil {
+		r.mu.Unlock()
+		return
+	}
+	delete(r.runs, k)
+	waiting := make([]*updateReq, 0, len(ru.byID))
+	for _, u := range ru.byID {
+		waiting = append(waiting, u)
+	}
+	r.mu.Unlock()
+	outcome := &updatepb.Outcome{Value: &updatepb.Outcome_Failure{Failure: &failurepb.Failure{
+		Message: "workflow execution already completed",
+	}}}
+	for _, u := range waiting {
+		r.mu.Lock()
+		u.stage, u.outcome = stageCompleted, outcome
+		close(u.changed)
+		u.changed = make(chan struct{})
+		r.mu.Unlock()
 	}
 }
 
@@ -290,6 +325,9 @@ func (e *Engine) PollUpdate(ctx context.Context, namespace, workflowID, runID, i
 		ms, err := decodeState(rec.State)
 		if err != nil {
 			return nil, internal(err)
+		}
+		if info := ms.Updates[id]; info != nil && info.CompletedEventID == 0 && !ms.open() {
+			return nil, notFound("workflow execution already completed: update %q will never complete", id)
 		}
 		if info := ms.Updates[id]; info != nil && (info.CompletedEventID != 0 || u == nil) {
 			out, err := e.persistedUpdate(ctx, k, id, info)
