@@ -47,6 +47,31 @@ type Matcher struct {
 	// instead of waiting (or claiming anything more).
 	draining  chan struct{}
 	drainOnce sync.Once
+	lastSweep time.Time
+}
+
+// pollerTTL is how long a poller's last poll keeps it listed (DescribeTaskQueue) and its queue's
+// entry alive. Every worker process has its own sticky queue, so without forgetting, a node would
+// keep an entry for every worker that ever polled it.
+const pollerTTL = 5 * time.Minute
+
+// sweep forgets pollers not seen for pollerTTL and the idle queues they leave. Called with m.mu
+// held, at most once a minute.
+func (m *Matcher) sweep(now time.Time) {
+	if now.Sub(m.lastSweep) < time.Minute {
+		return
+	}
+	m.lastSweep = now
+	for key, q := range m.queues {
+		for id, at := range q.pollers {
+			if now.Sub(at) > pollerTTL {
+				delete(q.pollers, id)
+			}
+		}
+		if len(q.waiters) == 0 && len(q.inFlight) == 0 && len(q.pollers) == 0 {
+			delete(m.queues, key)
+		}
+	}
 }
 
 type queue struct {
@@ -175,9 +200,11 @@ func (m *Matcher) Pollers(key store.TaskQueueKey) map[string]time.Time {
 func (m *Matcher) Poll(ctx context.Context, key store.TaskQueueKey, identity string, timeout time.Duration, start StartFunc, extra func(ctx context.Context) (any, error)) (any, error) {
 	w := &waiter{offer: make(chan *store.Task, 1), wake: make(chan struct{}, 1)}
 	m.mu.Lock()
+	now := time.Now()
+	m.sweep(now)
 	q := m.q(key)
 	q.waiters = append(q.waiters, w)
-	q.pollers[identity] = time.Now()
+	q.pollers[identity] = now
 	m.mu.Unlock()
 	defer m.leave(key, w)
 

@@ -101,3 +101,34 @@ func TestPollRidesOutAFailedBacklogRead(t *testing.T) {
 	m.Drain()
 	require.NoError(t, <-done)
 }
+
+func TestSweepForgetsGonePollersAndTheirQueues(t *testing.T) {
+	m, _ := newMatcher(t)
+	gone := store.TaskQueueKey{Namespace: "default", Name: "host:sticky-of-a-stopped-worker", Kind: store.TaskWorkflow}
+	now := time.Now()
+	m.mu.Lock()
+	m.q(gone).pollers["stopped-worker"] = now.Add(-pollerTTL - time.Second)
+	live := m.q(key)
+	live.pollers["live-worker"] = now.Add(-time.Second)
+	live.pollers["old-worker"] = now.Add(-pollerTTL - time.Second)
+	m.sweep(now)
+	_, goneKept := m.queues[gone]
+	_, liveKept := m.queues[key]
+	m.mu.Unlock()
+	require.False(t, goneKept, "a queue whose only poller stopped long ago is forgotten")
+	require.True(t, liveKept)
+	require.Equal(t, map[string]time.Time{"live-worker": now.Add(-time.Second)}, m.Pollers(key), "only recent pollers are listed")
+
+	// A waiting poller keeps its queue even when it polled long ago.
+	done := poll(m, noStart)
+	waitForWaiter(t, m)
+	m.mu.Lock()
+	m.queues[key].pollers["worker"] = now.Add(-2 * pollerTTL)
+	m.lastSweep = time.Time{}
+	m.sweep(now.Add(time.Hour))
+	_, kept := m.queues[key]
+	m.mu.Unlock()
+	require.True(t, kept, "a queue with a waiting poller is never forgotten")
+	m.Drain()
+	require.NoError(t, <-done)
+}
