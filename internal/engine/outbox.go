@@ -78,6 +78,13 @@ func (e *Engine) runInternal(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			e.log.Warn("outbox scan failed", "error", err)
 		}
+		mu.Lock()
+		for id, at := range retryAt { // rows another node consumed since their failure
+			if time.Since(at) > time.Minute {
+				delete(retryAt, id)
+			}
+		}
+		mu.Unlock()
 		for _, r := range rows {
 			mu.Lock()
 			skip := inFlight[r.ID] || time.Now().Before(retryAt[r.ID])

@@ -143,6 +143,14 @@ func (l *Loop) begin(id int64, now time.Time) bool {
 	if l.inFlight[id] {
 		return false
 	}
+	if len(l.retryAt) > 1024 {
+		// Rows that failed once may since have been fired by another node: forget stale backoffs.
+		for rid, at := range l.retryAt {
+			if time.Since(at) > time.Minute {
+				delete(l.retryAt, rid)
+			}
+		}
+	}
 	if at, ok := l.retryAt[id]; ok && now.Before(at) {
 		return false
 	}
