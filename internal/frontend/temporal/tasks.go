@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/duro-dev/duro/internal/engine"
 	"github.com/duro-dev/duro/internal/store"
@@ -170,17 +171,29 @@ func (s *Service) activityErr(ref engine.ActivityRef, err error) error {
 	return s.mapNS(ref.Namespace, err)
 }
 
+// activityCall runs one activity RPC: the activity named by a token or by IDs (refErr is how that
+// failed), the payload-size check, then the engine operation, with the error mapped once.
+func (s *Service) activityCall(ref engine.ActivityRef, refErr error, payload proto.Message, what string, op func(engine.ActivityRef) error) error {
+	if refErr != nil {
+		return refErr
+	}
+	if err := s.checkSize(payload, what); err != nil {
+		return err
+	}
+	if err := op(ref); err != nil {
+		return s.activityErr(ref, err)
+	}
+	return nil
+}
+
 // RespondActivityTaskCompleted records an activity result.
 func (s *Service) RespondActivityTaskCompleted(ctx context.Context, req *workflowservice.RespondActivityTaskCompletedRequest) (*workflowservice.RespondActivityTaskCompletedResponse, error) {
 	ref, err := s.activityRef(req.GetTaskToken())
+	err = s.activityCall(ref, err, req.GetResult(), "Result", func(r engine.ActivityRef) error {
+		return s.e.CompleteActivity(ctx, r, req.GetResult(), req.GetIdentity())
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := s.checkSize(req.GetResult(), "Result"); err != nil {
-		return nil, err
-	}
-	if err := s.e.CompleteActivity(ctx, ref, req.GetResult(), req.GetIdentity()); err != nil {
-		return nil, s.activityErr(ref, err)
 	}
 	return &workflowservice.RespondActivityTaskCompletedResponse{}, nil
 }
@@ -188,14 +201,11 @@ func (s *Service) RespondActivityTaskCompleted(ctx context.Context, req *workflo
 // RespondActivityTaskCompletedById records an activity result by workflow and activity ID.
 func (s *Service) RespondActivityTaskCompletedById(ctx context.Context, req *workflowservice.RespondActivityTaskCompletedByIdRequest) (*workflowservice.RespondActivityTaskCompletedByIdResponse, error) {
 	ref, err := s.activityRefByID(req.GetNamespace(), req.GetWorkflowId(), req.GetRunId(), req.GetActivityId())
+	err = s.activityCall(ref, err, req.GetResult(), "Result", func(r engine.ActivityRef) error {
+		return s.e.CompleteActivity(ctx, r, req.GetResult(), req.GetIdentity())
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := s.checkSize(req.GetResult(), "Result"); err != nil {
-		return nil, err
-	}
-	if err := s.e.CompleteActivity(ctx, ref, req.GetResult(), req.GetIdentity()); err != nil {
-		return nil, s.activityErr(ref, err)
 	}
 	return &workflowservice.RespondActivityTaskCompletedByIdResponse{}, nil
 }
@@ -203,14 +213,11 @@ func (s *Service) RespondActivityTaskCompletedById(ctx context.Context, req *wor
 // RespondActivityTaskFailed records a failed attempt (retried by the server if the policy allows).
 func (s *Service) RespondActivityTaskFailed(ctx context.Context, req *workflowservice.RespondActivityTaskFailedRequest) (*workflowservice.RespondActivityTaskFailedResponse, error) {
 	ref, err := s.activityRef(req.GetTaskToken())
+	err = s.activityCall(ref, err, req.GetFailure(), "Failure", func(r engine.ActivityRef) error {
+		return s.e.FailActivity(ctx, r, req.GetFailure(), req.GetLastHeartbeatDetails(), req.GetIdentity())
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := s.checkSize(req.GetFailure(), "Failure"); err != nil {
-		return nil, err
-	}
-	if err := s.e.FailActivity(ctx, ref, req.GetFailure(), req.GetLastHeartbeatDetails(), req.GetIdentity()); err != nil {
-		return nil, s.activityErr(ref, err)
 	}
 	return &workflowservice.RespondActivityTaskFailedResponse{}, nil
 }
@@ -218,14 +225,11 @@ func (s *Service) RespondActivityTaskFailed(ctx context.Context, req *workflowse
 // RespondActivityTaskFailedById records a failed attempt by workflow and activity ID.
 func (s *Service) RespondActivityTaskFailedById(ctx context.Context, req *workflowservice.RespondActivityTaskFailedByIdRequest) (*workflowservice.RespondActivityTaskFailedByIdResponse, error) {
 	ref, err := s.activityRefByID(req.GetNamespace(), req.GetWorkflowId(), req.GetRunId(), req.GetActivityId())
+	err = s.activityCall(ref, err, req.GetFailure(), "Failure", func(r engine.ActivityRef) error {
+		return s.e.FailActivity(ctx, r, req.GetFailure(), req.GetLastHeartbeatDetails(), req.GetIdentity())
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := s.checkSize(req.GetFailure(), "Failure"); err != nil {
-		return nil, err
-	}
-	if err := s.e.FailActivity(ctx, ref, req.GetFailure(), req.GetLastHeartbeatDetails(), req.GetIdentity()); err != nil {
-		return nil, s.activityErr(ref, err)
 	}
 	return &workflowservice.RespondActivityTaskFailedByIdResponse{}, nil
 }
@@ -233,11 +237,11 @@ func (s *Service) RespondActivityTaskFailedById(ctx context.Context, req *workfl
 // RespondActivityTaskCanceled records that an activity acknowledged cancellation.
 func (s *Service) RespondActivityTaskCanceled(ctx context.Context, req *workflowservice.RespondActivityTaskCanceledRequest) (*workflowservice.RespondActivityTaskCanceledResponse, error) {
 	ref, err := s.activityRef(req.GetTaskToken())
+	err = s.activityCall(ref, err, req.GetDetails(), "Details", func(r engine.ActivityRef) error {
+		return s.e.CancelActivity(ctx, r, req.GetDetails(), req.GetIdentity())
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := s.e.CancelActivity(ctx, ref, req.GetDetails(), req.GetIdentity()); err != nil {
-		return nil, s.activityErr(ref, err)
 	}
 	return &workflowservice.RespondActivityTaskCanceledResponse{}, nil
 }
@@ -245,11 +249,11 @@ func (s *Service) RespondActivityTaskCanceled(ctx context.Context, req *workflow
 // RespondActivityTaskCanceledById records a cancellation by workflow and activity ID.
 func (s *Service) RespondActivityTaskCanceledById(ctx context.Context, req *workflowservice.RespondActivityTaskCanceledByIdRequest) (*workflowservice.RespondActivityTaskCanceledByIdResponse, error) {
 	ref, err := s.activityRefByID(req.GetNamespace(), req.GetWorkflowId(), req.GetRunId(), req.GetActivityId())
+	err = s.activityCall(ref, err, req.GetDetails(), "Details", func(r engine.ActivityRef) error {
+		return s.e.CancelActivity(ctx, r, req.GetDetails(), req.GetIdentity())
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := s.e.CancelActivity(ctx, ref, req.GetDetails(), req.GetIdentity()); err != nil {
-		return nil, s.activityErr(ref, err)
 	}
 	return &workflowservice.RespondActivityTaskCanceledByIdResponse{}, nil
 }
@@ -257,15 +261,13 @@ func (s *Service) RespondActivityTaskCanceledById(ctx context.Context, req *work
 // RecordActivityTaskHeartbeat records progress and reports whether cancellation was requested.
 func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, req *workflowservice.RecordActivityTaskHeartbeatRequest) (*workflowservice.RecordActivityTaskHeartbeatResponse, error) {
 	ref, err := s.activityRef(req.GetTaskToken())
+	var cancel bool
+	err = s.activityCall(ref, err, req.GetDetails(), "Details", func(r engine.ActivityRef) (err error) {
+		cancel, err = s.e.HeartbeatActivity(ctx, r, req.GetDetails())
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := s.checkSize(req.GetDetails(), "Details"); err != nil {
-		return nil, err
-	}
-	cancel, err := s.e.HeartbeatActivity(ctx, ref, req.GetDetails())
-	if err != nil {
-		return nil, s.activityErr(ref, err)
 	}
 	return &workflowservice.RecordActivityTaskHeartbeatResponse{CancelRequested: cancel}, nil
 }
@@ -273,15 +275,13 @@ func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, req *workflow
 // RecordActivityTaskHeartbeatById records progress by workflow and activity ID.
 func (s *Service) RecordActivityTaskHeartbeatById(ctx context.Context, req *workflowservice.RecordActivityTaskHeartbeatByIdRequest) (*workflowservice.RecordActivityTaskHeartbeatByIdResponse, error) {
 	ref, err := s.activityRefByID(req.GetNamespace(), req.GetWorkflowId(), req.GetRunId(), req.GetActivityId())
+	var cancel bool
+	err = s.activityCall(ref, err, req.GetDetails(), "Details", func(r engine.ActivityRef) (err error) {
+		cancel, err = s.e.HeartbeatActivity(ctx, r, req.GetDetails())
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := s.checkSize(req.GetDetails(), "Details"); err != nil {
-		return nil, err
-	}
-	cancel, err := s.e.HeartbeatActivity(ctx, ref, req.GetDetails())
-	if err != nil {
-		return nil, s.activityErr(ref, err)
 	}
 	return &workflowservice.RecordActivityTaskHeartbeatByIdResponse{CancelRequested: cancel}, nil
 }
