@@ -16,7 +16,7 @@ func newSDKClient(t *testing.T, url string) *sdk.Client {
 	return sdk.New(sdk.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(url),
-		Credentials:  aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}, nil
 		}),
 	})
