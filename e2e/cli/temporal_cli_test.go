@@ -18,13 +18,11 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/duro-dev/duro/e2e/e2etest"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +34,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -763,46 +760,10 @@ func ensureCLI(t *testing.T) string {
 	return installBin
 }
 
-// testStore returns the store URL: a temp SQLite file, or a fresh PostgreSQL schema (dropped in
-// t.Cleanup) when DURO_E2E_STORE is a postgres:// URL.
+// testStore returns the store spec for one test (e2etest.Store).
 func testStore(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("DURO_E2E_STORE")
-	if base == "" || strings.HasPrefix(base, "sqlite") {
-		return "sqlite:" + filepath.Join(t.TempDir(), "duro.db")
-	}
-	require.True(t, strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://"),
-		"DURO_E2E_STORE=%q: want a postgres:// URL or nothing", base)
-	var b [6]byte
-	_, err := rand.Read(b[:])
-	require.NoError(t, err)
-	schema := "e2e_cli_" + hex.EncodeToString(b[:])
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	require.NoError(t, err, "connect to DURO_E2E_STORE")
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
-	require.NoError(t, err, "create schema %s", schema)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return e2etest.Store(t, "e2e_cli_")
 }
 
 // testLogger forwards log lines to t.Log until the test's cleanup closes it (goroutines that outlive
