@@ -1,0 +1,299 @@
+package spec
+
+import (
+	"math/bits"
+	"time"
+
+	schedulepb "go.temporal.io/api/schedule/v1"
+)
+
+// calendar is a compiled structured calendar: one bit set per field (bit v set when value v
+// matches) and the year ranges, interpreted in one time zone. A time matches when every field
+// of its wall-clock reading in that zone matches: day of month AND day of week, as Temporal
+// does (classic cron ORs them when both are restricted; Temporal documents that it does not).
+type calendar struct {
+	loc          *time.Location
+	second       uint64 // bits 0..59
+	minute       uint64 // bits 0..59
+	hour         uint64 // bits 0..23
+	dayOfMonth   uint64 // bits 1..31
+	month        uint64 // bits 1..12
+	dayOfWeek    uint64 // bits 0..6, 0 is Sunday
+	years        []yearRange
+	anyYear      bool // no year ranges: every year
+	neverMatches bool // some field matches no value at all
+}
+
+// yearRange is one cleaned year range: start..end every step.
+type yearRange struct{ start, end, step int }
+
+const (
+	fullMinute = 1<<60 - 1        // every second (or minute) of 0..59
+	fullHour   = 1<<24 - 1        // every hour 0..23
+	fullDom    = (1<<32 - 1) &^ 1 // every day 1..31
+	fullMonth  = (1<<13 - 1) &^ 1 // every month 1..12
+	fullDow    = 1<<7 - 1         // every weekday 0..6
+)
+
+// newCalendar compiles a structured calendar. Values outside a field's bounds never match
+// (exclusion calendars are not validated by Temporal, so they may hold any numbers), and a
+// step below 1 counts as 1, so compiling never loops for long or panics.
+func newCalendar(sc *schedulepb.StructuredCalendarSpec, loc *time.Location) *calendar {
+	c := &calendar{
+		loc:        loc,
+		second:     fieldBits(sc.GetSecond(), 0, 59),
+		minute:     fieldBits(sc.GetMinute(), 0, 59),
+		hour:       fieldBits(sc.GetHour(), 0, 23),
+		dayOfMonth: fieldBits(sc.GetDayOfMonth(), 1, 31),
+		month:      fieldBits(sc.GetMonth(), 1, 12),
+		dayOfWeek:  fieldBits(sc.GetDayOfWeek(), 0, 6),
+		anyYear:    len(sc.GetYear()) == 0,
+	}
+	for _, r := range sc.GetYear() {
+		start, end, step := cleanRange(r)
+		c.years = append(c.years, yearRange{int(start), int(end), int(step)})
+	}
+	c.neverMatches = c.second == 0 || c.minute == 0 || c.hour == 0 || c.dayOfMonth == 0 ||
+		c.month == 0 || c.dayOfWeek == 0 || (!c.anyYear && !c.anyYearIn(minYearSearch, maxYear))
+	return c
+}
+
+// minYearSearch is the first year a year range can name and still matter: Temporal validates
+// year ranges to [2000, 2100]; an exclusion may hold earlier years, which we honour.
+const minYearSearch = 0
+
+// cleanRange applies the proto defaults of a Range: End below Start means Start, Step below 1
+// means 1.
+func cleanRange(r *schedulepb.Range) (start, end, step int64) {
+	start, end, step = int64(r.GetStart()), int64(r.GetEnd()), int64(r.GetStep())
+	if end < start {
+		end = start
+	}
+	if step < 1 {
+		step = 1
+	}
+	return start, end, step
+}
+
+// fieldBits sets the bit of every value of the ranges that lies in [lo, hi].
+func fieldBits(ranges []*schedulepb.Range, lo, hi int64) uint64 {
+	var b uint64
+	for _, r := range ranges {
+		start, end, step := cleanRange(r)
+		if start < lo {
+			start += (lo - start + step - 1) / step * step
+		}
+		for v := start; v <= min(end, hi); v += step {
+			b |= 1 << uint(v)
+		}
+	}
+	return b
+}
+
+func (c *calendar) yearMatches(y int) bool {
+	if c.anyYear {
+		return true
+	}
+	for _, r := range c.years {
+		if y >= r.start && y <= r.end && (y-r.start)%r.step == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *calendar) anyYearIn(from, to int) bool {
+	for _, r := range c.years {
+		if r.end >= from && r.start <= to {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether t's wall-clock reading in the calendar's zone matches every field.
+func (c *calendar) matches(t time.Time) bool {
+	if c.neverMatches || t.Nanosecond() != 0 {
+		return false
+	}
+	w := t.In(c.loc)
+	y, mo, d := w.Date()
+	h, mi, s := w.Clock()
+	return c.yearMatches(y) && has(c.month, int(mo)) && has(c.dayOfMonth, d) &&
+		has(c.dayOfWeek, int(w.Weekday())) && has(c.hour, h) && has(c.minute, mi) && has(c.second, s)
+}
+
+func has(b uint64, v int) bool { return b&(1<<uint(v)) != 0 }
+
+// nextBit returns the smallest set bit >= from, or -1.
+func nextBit(b uint64, from int) int {
+	if from >= 64 {
+		return -1
+	}
+	rest := b >> uint(from)
+	if rest == 0 {
+		return -1
+	}
+	return from + bits.TrailingZeros64(rest)
+}
+
+// wall is a wall-clock reading: a date and a time of day, without a zone.
+type wall struct{ y, mo, d, h, mi, s int }
+
+func wallOf(t time.Time) wall {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	return wall{y, int(mo), d, h, mi, s}
+}
+
+// utc returns the reading as if it were UTC, which makes differences between readings plain
+// arithmetic.
+func (w wall) utc() time.Time {
+	return time.Date(w.y, time.Month(w.mo), w.d, w.h, w.mi, w.s, 0, time.UTC)
+}
+
+func daysIn(mo, y int) int {
+	return time.Date(y, time.Month(mo)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// nextWall returns the first reading >= w that matches, ignoring time zones; false when none
+// does up to the end of maxYear.
+func (c *calendar) nextWall(w wall) (wall, bool) {
+	if c.neverMatches {
+		return wall{}, false
+	}
+	for w.y <= maxYear {
+		// Carry overflowing fields into the next larger one.
+		if w.s >= 60 {
+			w.mi, w.s = w.mi+1, 0
+		}
+		if w.mi >= 60 {
+			w.h, w.mi = w.h+1, 0
+		}
+		if w.h >= 24 {
+			w.d, w.h = w.d+1, 0
+		}
+		if w.d > daysIn(w.mo, w.y) {
+			w.mo, w.d = w.mo+1, 1
+		}
+		if w.mo > 12 {
+			w.y, w.mo = w.y+1, 1
+		}
+		if w.y > maxYear {
+			break
+		}
+		if !c.yearMatches(w.y) {
+			w = wall{w.y + 1, 1, 1, 0, 0, 0}
+			continue
+		}
+		if mo := nextBit(c.month, w.mo); mo != w.mo {
+			if mo < 0 || mo > 12 {
+				w = wall{w.y + 1, 1, 1, 0, 0, 0}
+				continue
+			}
+			w = wall{w.y, mo, 1, 0, 0, 0}
+		}
+		if d := c.nextDay(w.y, w.mo, w.d); d != w.d {
+			if d < 0 {
+				w = wall{w.y, w.mo + 1, 1, 0, 0, 0}
+				continue
+			}
+			w = wall{w.y, w.mo, d, 0, 0, 0}
+		}
+		if h := nextBit(c.hour, w.h); h != w.h {
+			if h < 0 {
+				w = wall{w.y, w.mo, w.d + 1, 0, 0, 0}
+				continue
+			}
+			w.h, w.mi, w.s = h, 0, 0
+		}
+		if mi := nextBit(c.minute, w.mi); mi != w.mi {
+			if mi < 0 {
+				w.h, w.mi, w.s = w.h+1, 0, 0
+				continue
+			}
+			w.mi, w.s = mi, 0
+		}
+		if s := nextBit(c.second, w.s); s != w.s {
+			if s < 0 {
+				w.mi, w.s = w.mi+1, 0
+				continue
+			}
+			w.s = s
+		}
+		return w, true
+	}
+	return wall{}, false
+}
+
+// nextDay returns the first day >= d of the month whose day of month and day of week both
+// match, or -1.
+func (c *calendar) nextDay(y, mo, d int) int {
+	n := daysIn(mo, y)
+	dow := int(time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC).Weekday())
+	for ; d <= n; d++ {
+		if has(c.dayOfMonth, d) && has(c.dayOfWeek, dow) {
+			return d
+		}
+		dow = (dow + 1) % 7
+	}
+	return -1
+}
+
+// next returns the first matching instant strictly after t (at one-second resolution), or
+// false. It walks the zone's periods of constant UTC offset (time.Time.ZoneBounds): within a
+// period, wall clock and instant move together, so the first matching reading at or after the
+// period's reading maps to one instant; if that instant falls past the period's end, the
+// search resumes at the next period. This gives Temporal's daylight-saving behaviour: a
+// reading that a spring-forward gap skips never fires, and a reading that a fall-back repeats
+// fires twice, once at each offset.
+func (c *calendar) next(t time.Time) (time.Time, bool) {
+	if c.neverMatches {
+		return time.Time{}, false
+	}
+	u := t.Truncate(time.Second).Add(time.Second)
+	for {
+		lt := u.In(c.loc)
+		_, off := lt.Zone()
+		_, end := lt.ZoneBounds()
+		w, ok := c.nextWall(wallOf(lt))
+		if !ok {
+			return time.Time{}, false
+		}
+		cand := w.utc().Add(-time.Duration(off) * time.Second)
+		if end.IsZero() || cand.Before(end) {
+			return cand.UTC(), true
+		}
+		u = end
+	}
+}
+
+// excludedUntil returns an instant J > t such that every instant in [t, J) matches c, given
+// that t does. When the fields finer than some unit all match every value (for example every
+// second and minute), the whole unit (the hour) around t matches; J is the end of the largest
+// such unit, capped at the end of t's zone period so that wall clock and instant stay in step.
+// This lets an exclusion skip a dense interval schedule a unit at a time, not a second.
+func (c *calendar) excludedUntil(t time.Time) time.Time {
+	lt := t.In(c.loc)
+	w := wallOf(lt)
+	var unitEnd wall
+	switch {
+	case c.second != fullMinute:
+		return t.Add(time.Second)
+	case c.minute != fullMinute:
+		unitEnd = wall{w.y, w.mo, w.d, w.h, w.mi + 1, 0}
+	case c.hour != fullHour:
+		unitEnd = wall{w.y, w.mo, w.d, w.h + 1, 0, 0}
+	case c.dayOfMonth != fullDom || c.dayOfWeek != fullDow:
+		unitEnd = wall{w.y, w.mo, w.d + 1, 0, 0, 0}
+	case c.month != fullMonth:
+		unitEnd = wall{w.y, w.mo + 1, 1, 0, 0, 0}
+	default:
+		unitEnd = wall{w.y + 1, 1, 1, 0, 0, 0}
+	}
+	j := t.Add(unitEnd.utc().Sub(w.utc()))
+	if _, end := lt.ZoneBounds(); !end.IsZero() && j.After(end) {
+		j = end
+	}
+	return j
+}
