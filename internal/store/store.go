@@ -67,6 +67,15 @@ type Store interface {
 	// VisibleAt is at or before now. Rows are hints: the engine validates each one against
 	// the execution's state when it claims it (by naming it in Transition.DeleteTasks).
 	ListTasks(ctx context.Context, q TaskQueueKey, now time.Time, limit int) ([]Task, error)
+	// ClaimTasks is how a poller reads the backlog without racing the pollers of other nodes: it
+	// returns up to limit rows of one queue and kind, oldest first, visible at now and held by no
+	// other claim, and holds them until now+lease, so that no ClaimTasks call of any node sharing
+	// the database returns them before then (a row whose claimer went away is handed out again
+	// when the hold ends). Concurrent claims never wait for each other nor get the same row
+	// (FOR UPDATE SKIP LOCKED on PostgreSQL, which keeps the hold in the row's VisibleAt). A claim
+	// consumes nothing: the rows stay hints, consumed by the transition that starts them
+	// (Transition.DeleteTasks). The rows come back as they were before the claim.
+	ClaimTasks(ctx context.Context, q TaskQueueKey, now time.Time, lease time.Duration, limit int) ([]Task, error)
 	// CountTasks counts the rows of one queue and kind (the backlog, for DescribeTaskQueue).
 	CountTasks(ctx context.Context, q TaskQueueKey) (int64, error)
 	// ListTimers returns up to limit timer rows with FireAt <= until, earliest first (ties by ID).
@@ -103,6 +112,23 @@ type Store interface {
 	// ListNamespaces returns all namespaces ordered by name.
 	ListNamespaces(ctx context.Context) ([]Namespace, error)
 
+	// PutRecord inserts (expectedVersion 0; ErrAlreadyExists if the name is taken in that
+	// namespace and kind) or updates a record only if its version still equals expectedVersion
+	// (ErrConflict when it does not, ErrNotFound when there is no such record). It returns the
+	// new version.
+	PutRecord(ctx context.Context, r Record, expectedVersion int64) (int64, error)
+	// GetRecord reads one record (ErrNotFound).
+	GetRecord(ctx context.Context, namespace, kind, name string) (*Record, error)
+	// DeleteRecord removes a record: expectedVersion 0 deletes whatever version is there,
+	// otherwise only that version (ErrConflict). ErrNotFound if there is no such record.
+	DeleteRecord(ctx context.Context, namespace, kind, name string, expectedVersion int64) error
+	// ListRecords returns up to limit records of one namespace and kind whose names sort after
+	// afterName (byte order), in name order (limit <= 0: no limit).
+	ListRecords(ctx context.Context, namespace, kind, afterName string, limit int) ([]Record, error)
+	// ListDueRecords returns up to limit records of a kind, in every namespace, whose WakeAt is
+	// set and at or before until, earliest WakeAt first (ties by namespace, name).
+	ListDueRecords(ctx context.Context, kind string, until time.Time, limit int) ([]Record, error)
+
 	// Close releases the driver's connections.
 	Close() error
 }
@@ -113,6 +139,22 @@ type Namespace struct {
 	Name      string
 	Data      []byte
 	CreatedAt time.Time
+}
+
+// Record is a named document the engine keeps beside executions: a state machine, an activity,
+// a schedule, a batch operation. Kind says which; Data is opaque to the driver.
+type Record struct {
+	Namespace string
+	Kind      string
+	Name      string
+	// Version is 1 after the insert and grows by 1 with each update; the store sets it.
+	Version int64
+	Data    []byte
+	// WakeAt, if not zero, is when the record's owner wants to look at it again (indexed, for
+	// ListDueRecords). Zero means never.
+	WakeAt    time.Time
+	CreatedAt time.Time // set by the store on insert (from the caller's r.CreatedAt if not zero)
+	UpdatedAt time.Time // set by the store on every write (from r.UpdatedAt if not zero)
 }
 
 // Execution is one run's record: the engine's opaque mutable state plus the columns visibility

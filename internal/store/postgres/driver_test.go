@@ -121,12 +121,13 @@ func TestQueriesParse(t *testing.T) {
 		qListExecutionsOfWorkflow, qCountExecutionsOfWorkflow,
 		qInsertCurrent, qUpdateCurrent, qGetCurrent,
 		qInsertEvents, qReadEvents, qReadEventsReverse,
-		qInsertTasks, qConsumeTasks, qDropRunTasksAndTimers, qListTasks, qCountTasks,
+		qInsertTasks, qConsumeTasks, qDropRunTasksAndTimers, qListTasks, qCountTasks, qClaimTasks,
 		qInsertTimers, qConsumeTimers, qListTimers,
 		qInsertNamespace, qUpdateNamespace, qGetNamespace, qListNamespaces,
 		qDeleteRunSearchValues, qInsertSearchValues, qInsertSearchAttribute, qGetSearchAttribute,
 		qDeleteSearchAttribute, qListSearchAttributes, qListExecutionsByQuery, qCountExecutionsByQuery,
 		qCountExecutionsByStatus,
+		qInsertRecord, qUpdateRecord, qDeleteRecord, qGetRecord, qListRecords, qListDueRecords,
 	}
 	for _, name := range used {
 		require.True(t, have[name], "query %q missing from queries/*.sql", name)

@@ -114,7 +114,8 @@ type writeStmts struct {
 
 	insertNamespace, updateNamespace *sql.Stmt
 
-	search searchWriteStmts
+	search  searchWriteStmts
+	records recordWriteStmts
 }
 
 func (w *writeStmts) refs() []stmtRef {
@@ -138,7 +139,7 @@ func (w *writeStmts) refs() []stmtRef {
 		{"delete_current_of_run", &w.deleteCurrentOfRun},
 		{"insert_namespace", &w.insertNamespace},
 		{"update_namespace", &w.updateNamespace},
-	}, w.search.refs()...)
+	}, append(w.search.refs(), w.records.refs()...)...)
 }
 
 // readStmts are prepared on the read pool (queries/read.sql).
@@ -150,7 +151,8 @@ type readStmts struct {
 	countExecutions, countExecutionsOfWorkflow *sql.Stmt
 	getNamespace, listNamespaces               *sql.Stmt
 
-	search searchReadStmts
+	search  searchReadStmts
+	records recordReadStmts
 }
 
 func (r *readStmts) refs() []stmtRef {
@@ -168,5 +170,5 @@ func (r *readStmts) refs() []stmtRef {
 		{"count_executions_of_workflow", &r.countExecutionsOfWorkflow},
 		{"get_namespace", &r.getNamespace},
 		{"list_namespaces", &r.listNamespaces},
-	}, r.search.refs()...)
+	}, append(r.search.refs(), r.records.refs()...)...)
 }

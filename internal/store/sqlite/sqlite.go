@@ -57,6 +57,8 @@ type Store struct {
 	rs readStmts
 
 	tmpl searchTemplates // listings by query (search.go)
+
+	holds claimHolds // backlog claims in progress (claims.go)
 }
 
 var _ store.Store = (*Store)(nil)

@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Current", s.testCurrent)
 	t.Run("Events", s.testEvents)
 	t.Run("Tasks", s.testTasks)
+	t.Run("Claims", s.testClaims)
 	t.Run("Timers", s.testTimers)
 	t.Run("DeleteExecution", s.testDeleteExecution)
 	t.Run("ListExecutions", s.testListExecutions)
@@ -52,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Model", s.testModel)
 	t.Run("Linked", s.testLinked)
 	t.Run("Search", s.testSearch)
+	t.Run("Records", s.testRecords)
 }
 
 type suite struct {
