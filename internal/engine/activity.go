@@ -284,7 +284,7 @@ func withActivity(t *txn, ref ActivityRef, fn func(t *txn, ai *activityInfo) err
 			ai = nil
 		}
 	}
-	if ai == nil || !ai.Started {
+	if ai == nil || (!ai.Started && !ai.Callback) {
 		return notFound("Activity task not found.")
 	}
 	return fn(t, ai)
@@ -369,7 +369,7 @@ func (e *Engine) HeartbeatActivity(ctx context.Context, ref ActivityRef, details
 func (t *txn) closeActivity(ai *activityInfo, closeEv *historypb.HistoryEvent, started bool) error {
 	delete(t.ms.Activities, ai.ScheduledEventID)
 	startedID := int64(0)
-	if started {
+	if started && ai.Started {
 		var lastFailure *failurepb.Failure
 		if len(ai.LastFailure) > 0 {
 			lastFailure = &failurepb.Failure{}

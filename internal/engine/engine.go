@@ -31,6 +31,9 @@ type Config struct {
 	// OnTask is called after commit for every new task row, so matching can hand it to a waiting
 	// poller at once.
 	OnTask func(*store.Task)
+	// SFNTaskToken renders the task token of a Step Functions .waitForTaskToken task (an
+	// encoded tasktoken) as the text $$.Task.Token holds; nil uses the bytes as they are.
+	SFNTaskToken func(token []byte) string
 	// OnTimer is called after commit with the fire time of every new timer row.
 	OnTimer func(time.Time)
 	// OnQuery is called when a query waits for a poller of the queue.
@@ -392,6 +395,11 @@ var errNoChange = errors.New("no change")
 
 // commitTxn commits t and, only after the commit, updates the cache and runs its hooks.
 func (e *Engine) commitTxn(t *txn) error {
+	if t.ms.SFN != nil {
+		if err := t.sfnDrive(); err != nil {
+			return err
+		}
+	}
 	st, err := t.build()
 	if err != nil {
 		return internal(err)

@@ -103,6 +103,11 @@ func (e *Engine) terminateLocked(ctx context.Context, k execKey, reason string, 
 		if err := t.abortWorkflowTask(enumspb.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND, identity); err != nil {
 			return err
 		}
+		if ms.SFN != nil {
+			if err := t.sfnAbortMarker("", reason); err != nil {
+				return err
+			}
+		}
 		ev := t.appendEvent(&historypb.HistoryEvent{
 			EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
 			Attributes: &historypb.HistoryEvent_WorkflowExecutionTerminatedEventAttributes{WorkflowExecutionTerminatedEventAttributes: &historypb.WorkflowExecutionTerminatedEventAttributes{

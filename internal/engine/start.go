@@ -176,6 +176,8 @@ type runSpec struct {
 	LastCompletion      *commonpb.Payloads
 	Parent              *parentInfo
 	Signal              *SignalArgs
+	// SFN makes the run a Step Functions execution: no workflow task is scheduled.
+	SFN *sfnInfo
 }
 
 func specFromStart(req *workflowservice.StartWorkflowExecutionRequest) runSpec {
@@ -210,7 +212,9 @@ func (e *Engine) newRunTxn(spec runSpec, expectedRun string) *txn {
 			ms.SignalRequestIDs = map[string]bool{sig.RequestID: true}
 		}
 	}
-	if spec.StartDelay > 0 {
+	if spec.SFN != nil {
+		ms.SFN = spec.SFN
+	} else if spec.StartDelay > 0 {
 		t.addTimer(timerStartDelay, ms.ExecutionTime, 0, 0, "")
 	} else {
 		t.scheduleWFT(1)

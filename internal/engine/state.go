@@ -76,6 +76,11 @@ type mutableState struct {
 	// StickyQueue is the worker-specific queue workflow tasks go to while set.
 	StickyQueue           string        `json:"sticky,omitempty"`
 	StickyScheduleToStart time.Duration `json:"stickyTimeout,omitempty"`
+
+	// SFN is set on a Step Functions execution (sfn.go), driven by the ASL decider; sfn is its
+	// live decider, cached with this state and rebuilt from history, never serialized.
+	SFN *sfnInfo `json:"sfn,omitempty"`
+	sfn *sfnRun
 }
 
 // workflowTask is the one pending (scheduled or started) workflow task of a run.
@@ -132,6 +137,9 @@ type activityInfo struct {
 	RetryMaximum     time.Duration `json:"rMax"`
 	RetryMaxAttempts int32         `json:"rAttempts"`
 	NonRetryable     []string      `json:"rNon,omitempty"`
+	// Callback marks a Step Functions .waitForTaskToken task: its token is handed out before
+	// any worker starts it, so it may be completed unstarted.
+	Callback bool `json:"cb,omitempty"`
 }
 
 // timerInfo is one pending user timer.

@@ -205,7 +205,7 @@ func (t *txn) scheduleWFT(attempt int32) {
 // build turns the transition into the store's form and bumps the record version.
 func (t *txn) build() (*store.Transition, error) {
 	ms := t.ms
-	if t.wftNeeded && ms.open() && ms.WFT == nil {
+	if t.wftNeeded && ms.open() && ms.WFT == nil && ms.SFN == nil {
 		t.scheduleWFT(1)
 	}
 	events := make([]store.Event, 0, len(t.events))
