@@ -7,6 +7,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
 	historypb "go.temporal.io/api/history/v1"
+
+	"github.com/duro-dev/duro/asl/jsonv"
 )
 
 // maxPendingSignals is Temporal's default limit on signals per run.
@@ -71,6 +73,21 @@ func (e *Engine) RequestCancel(ctx context.Context, namespace, workflowID, runID
 			return errNoChange
 		}
 		ms.CancelRequested, ms.CancelRequestID = true, requestID
+		if ms.SFN != nil {
+			// A state machine has no workflow code to react: a cancel request through the
+			// Temporal API stops it, as StopExecution would (ExecutionAborted).
+			if err := t.sfnAbortMarker("", reason); err != nil {
+				return err
+			}
+			ev := t.appendEvent(&historypb.HistoryEvent{
+				EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+				Attributes: &historypb.HistoryEvent_WorkflowExecutionCanceledEventAttributes{WorkflowExecutionCanceledEventAttributes: &historypb.WorkflowExecutionCanceledEventAttributes{
+					Details: sfnJSONPayloads(jsonv.Marshal(sfnErrorDetails("", reason))),
+				}},
+			})
+			t.closeRun(enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED, ev.EventId)
+			return nil
+		}
 		return t.externalEvent(&historypb.HistoryEvent{
 			EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
 			Attributes: &historypb.HistoryEvent_WorkflowExecutionCancelRequestedEventAttributes{WorkflowExecutionCancelRequestedEventAttributes: &historypb.WorkflowExecutionCancelRequestedEventAttributes{
