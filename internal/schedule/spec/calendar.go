@@ -255,7 +255,7 @@ func (c *calendar) next(t time.Time) (time.Time, bool) {
 	for {
 		lt := u.In(c.loc)
 		_, off := lt.Zone()
-		_, end := lt.ZoneBounds()
+		end := periodEnd(lt)
 		w, ok := c.nextWall(wallOf(lt))
 		if !ok {
 			return time.Time{}, false
@@ -292,8 +292,21 @@ func (c *calendar) excludedUntil(t time.Time) time.Time {
 		unitEnd = wall{w.y + 1, 1, 1, 0, 0, 0}
 	}
 	j := t.Add(unitEnd.utc().Sub(w.utc()))
-	if _, end := lt.ZoneBounds(); !end.IsZero() && j.After(end) {
+	if end := periodEnd(lt); !end.IsZero() && j.After(end) {
 		j = end
 	}
 	return j
+}
+
+// periodEnd returns the end of the span of constant UTC offset that holds lt, or zero when the
+// offset never changes again. It is time.Time.ZoneBounds with one repair: for the last day of
+// a leap year in a zone whose future transitions come from a TZ rule, Go (1.26) reports an end
+// at or before lt (it counts the year as 365 days). The rule has no transition left in that
+// year then, so the offset holds until the next year begins.
+func periodEnd(lt time.Time) time.Time {
+	_, end := lt.ZoneBounds()
+	if !end.IsZero() && !end.After(lt) {
+		end = time.Date(lt.UTC().Year()+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return end
 }
