@@ -190,7 +190,7 @@ func agree(t *testing.T, sp *schedulepb.ScheduleSpec, from, to time.Time) {
 				want = append(want, at)
 			}
 		}
-		var got []time.Time
+		got := make([]time.Time, 0, len(want))
 		for at := from; ; {
 			n, _, ok := s.Next(at, "")
 			if !ok || n.After(to) {
