@@ -3,8 +3,12 @@
 // The store is the truth: every task is a row inserted by the transition that created it, and a
 // poller claims a row by starting it in a transition that consumes the row (fenced against other
 // pollers and other nodes by the store). This package only makes that fast: a poller that waits is
-// handed a fresh row straight after its commit (no backlog read), and pollers are woken when a
-// queue may have work (a query arrived, another node signalled). A poller whose connection goes
+// handed a fresh row straight after its commit (no backlog read), pollers are woken when a queue
+// may have work (a query arrived, another node signalled), and a poller reads the backlog through
+// [store.Store.ClaimTasks], which holds the row it returns for a short lease, so that the pollers
+// of other nodes (woken by the same signal) take other rows instead of racing for the same one.
+// The row stays a hint: the engine checks it against the execution and consumes it when it starts
+// the task, and a row held by a poller that died shows again when the lease ends. A poller whose connection goes
 // away stops waiting at once, so no task is handed to a dead poller. A poll rides out a backlog
 // read that fails (the database restarting) by reading again shortly, and Drain ends every poll
 // with an empty answer when the node shuts down, letting a claim in progress return its task.
@@ -15,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -34,8 +37,10 @@ type Config struct {
 	Logger *slog.Logger
 	// IsStale reports whether a StartFunc error means "try the next task".
 	IsStale func(error) bool
-	// BacklogBatch is how many backlog rows a poller reads at once (default 16).
-	BacklogBatch int
+	// ClaimLease is how long a backlog row a poller claimed stays hidden from other pollers while
+	// it is started (default 5 s): long enough to cover a start on a loaded database, short
+	// enough that a row held by a node that died is not delayed for long.
+	ClaimLease time.Duration
 }
 
 // Matcher holds the waiting pollers of every queue on this node.
@@ -75,29 +80,11 @@ func (m *Matcher) sweep(now time.Time) {
 }
 
 type queue struct {
-	waiters  []*waiter
-	inFlight map[int64]bool // rows being claimed by a poller of this node
+	waiters []*waiter
+	// inFlight holds the rows being started by a poller of this node: a row handed over straight
+	// after its commit is not held in the store, so a backlog claim may return it meanwhile.
+	inFlight map[int64]bool
 	pollers  map[string]time.Time
-	// done holds the IDs of rows this node consumed lately (claimed, or dropped as stale), so
-	// that a backlog listing read before the claim does not send another poller after a row that
-	// is gone: its claim would lose the DELETE, which costs the engine a conflict and its retries.
-	done     map[int64]struct{}
-	doneRing []int64
-	doneNext int
-}
-
-// doneWindow bounds the consumed row IDs a queue remembers.
-const doneWindow = 4096
-
-func (q *queue) markDone(id int64) {
-	if len(q.doneRing) < doneWindow {
-		q.doneRing = append(q.doneRing, id)
-	} else {
-		delete(q.done, q.doneRing[q.doneNext])
-		q.doneRing[q.doneNext] = id
-		q.doneNext = (q.doneNext + 1) % doneWindow
-	}
-	q.done[id] = struct{}{}
 }
 
 type waiter struct {
@@ -107,8 +94,8 @@ type waiter struct {
 
 // New builds a Matcher.
 func New(cfg Config) *Matcher {
-	if cfg.BacklogBatch <= 0 {
-		cfg.BacklogBatch = 16
+	if cfg.ClaimLease <= 0 {
+		cfg.ClaimLease = 5 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -119,7 +106,7 @@ func New(cfg Config) *Matcher {
 func (m *Matcher) q(key store.TaskQueueKey) *queue {
 	q := m.queues[key]
 	if q == nil {
-		q = &queue{inFlight: map[int64]bool{}, pollers: map[string]time.Time{}, done: map[int64]struct{}{}}
+		q = &queue{inFlight: map[int64]bool{}, pollers: map[string]time.Time{}}
 		m.queues[key] = q
 	}
 	return q
@@ -281,36 +268,30 @@ func (m *Matcher) leave(key store.TaskQueueKey, w *waiter) {
 	}
 }
 
+// backlog claims the queue's oldest free row and starts it, row after row while they turn out
+// stale, until one starts or the backlog has nothing left for this poller. It claims one row at a
+// time: a poll hands out one task, and a row claimed beyond it would stay hidden from every other
+// poller until its lease ended.
 func (m *Matcher) backlog(ctx context.Context, key store.TaskQueueKey, start StartFunc) (any, error) {
 	for {
-		rows, err := m.cfg.Store.ListTasks(ctx, key, m.cfg.Clock.Now(), m.cfg.BacklogBatch)
+		select {
+		case <-m.draining:
+			return nil, nil
+		default:
+		}
+		rows, err := m.cfg.Store.ClaimTasks(ctx, key, m.cfg.Clock.Now(), m.cfg.ClaimLease, 1)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, nil
 			}
 			return nil, fmt.Errorf("%w: %w", errBacklogRead, err)
 		}
-		claimedAny := false
-		// Start at a random row of the listing: pollers of other nodes read the same rows, and
-		// all taking the oldest first would make them race for it.
-		off := 0
-		if len(rows) > 1 {
-			off = rand.IntN(len(rows))
-		}
-		for i := range rows {
-			select {
-			case <-m.draining:
-				return nil, nil
-			default:
-			}
-			res, err := m.claim(ctx, key, &rows[(off+i)%len(rows)], start)
-			if res != nil || err != nil {
-				return res, err
-			}
-			claimedAny = true
-		}
-		if len(rows) < m.cfg.BacklogBatch || !claimedAny {
+		if len(rows) == 0 {
 			return nil, nil
+		}
+		res, err := m.claim(ctx, key, &rows[0], start)
+		if res != nil || err != nil {
+			return res, err
 		}
 	}
 }
@@ -325,24 +306,18 @@ const backlogRetry = 500 * time.Millisecond
 func (m *Matcher) claim(ctx context.Context, key store.TaskQueueKey, t *store.Task, start StartFunc) (any, error) {
 	m.mu.Lock()
 	q := m.q(key)
-	_, done := q.done[t.ID]
-	if q.inFlight[t.ID] || done {
+	if q.inFlight[t.ID] {
 		m.mu.Unlock()
 		return nil, nil
 	}
 	q.inFlight[t.ID] = true
 	m.mu.Unlock()
-	consumed := false
 	defer func() {
 		m.mu.Lock()
 		delete(q.inFlight, t.ID)
-		if consumed {
-			q.markDone(t.ID)
-		}
 		m.mu.Unlock()
 	}()
 	res, err := start(ctx, t)
-	consumed = err == nil || (m.cfg.IsStale != nil && m.cfg.IsStale(err))
 	if err != nil {
 		if m.cfg.IsStale != nil && m.cfg.IsStale(err) {
 			return nil, nil

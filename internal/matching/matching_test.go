@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,4 +132,54 @@ func TestSweepForgetsGonePollersAndTheirQueues(t *testing.T) {
 	require.True(t, kept, "a queue with a waiting poller is never forgotten")
 	m.Drain()
 	require.NoError(t, <-done)
+}
+
+// TestPollersSplitTheBacklog has several pollers drain one queue's backlog at once: each row is
+// started exactly once, as the claims hold a row for the poller that took it.
+func TestPollersSplitTheBacklog(t *testing.T) {
+	m, st := newMatcher(t)
+	m.cfg.ClaimLease = time.Hour // the rows are started but never consumed: keep them held
+	const rows = 30
+	e := store.Execution{Namespace: key.Namespace, WorkflowID: "wf", RunID: "run", Version: 1, State: []byte("s"),
+		WorkflowType: "W", TaskQueue: key.Name, Status: 1, StartTime: time.Now().UTC()}
+	tr := &store.Transition{Execution: e}
+	for i := range rows {
+		tr.NewTasks = append(tr.NewTasks, &store.Task{TaskQueueKey: key, WorkflowID: e.WorkflowID, RunID: e.RunID,
+			ScheduledEventID: int64(i + 1), Attempt: 1, CreatedAt: e.StartTime, VisibleAt: e.StartTime})
+	}
+	errs, err := st.Apply(t.Context(), []*store.Transition{tr})
+	require.NoError(t, err)
+	require.NoError(t, errs[0])
+
+	var mu sync.Mutex
+	started := map[int64]int{}
+	start := func(_ context.Context, task *store.Task) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		started[task.ID]++
+		return task.ID, nil
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				// A short long poll: once the backlog is empty the poll expires and the poller stops.
+				res, err := m.Poll(context.Background(), key, "worker", 200*time.Millisecond, start, nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if res == nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.Len(t, started, rows, "every row started")
+	for id, n := range started {
+		require.Equal(t, 1, n, "row %d started %d times", id, n)
+	}
 }
