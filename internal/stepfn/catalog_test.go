@@ -31,6 +31,7 @@ func TestStateMachineLifecycle(t *testing.T) {
 		b := setup(t, spec)
 		ctx := t.Context()
 		def := passDef("one")
+		before := b.clock.Now()
 		created, err := b.client.CreateStateMachine(ctx, &sdk.CreateStateMachineInput{
 			Name: aws.String("orders"), Definition: aws.String(def), RoleArn: aws.String(role),
 			Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("billing")}},
@@ -39,7 +40,7 @@ func TestStateMachineLifecycle(t *testing.T) {
 		arn := arnCfg.StateMachineARN("orders")
 		require.Equal(t, arn, aws.ToString(created.StateMachineArn))
 		require.Nil(t, created.StateMachineVersionArn, "no version without publish")
-		require.WithinDuration(t, b.clock.Now(), aws.ToTime(created.CreationDate), time.Minute)
+		requireBetween(t, before, aws.ToTime(created.CreationDate), b.clock.Now())
 
 		got, err := b.client.DescribeStateMachine(ctx, &sdk.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
 		require.NoError(t, err)
@@ -63,10 +64,11 @@ func TestStateMachineLifecycle(t *testing.T) {
 		// A new definition: a new revision and an update date; the creation date stays.
 		b.clock.Advance(time.Hour)
 		def2 := passDef("two")
+		before = b.clock.Now()
 		upd, err := b.client.UpdateStateMachine(ctx, &sdk.UpdateStateMachineInput{StateMachineArn: aws.String(arn), Definition: aws.String(def2)})
 		require.NoError(t, err)
 		require.Nil(t, upd.StateMachineVersionArn)
-		require.WithinDuration(t, b.clock.Now(), aws.ToTime(upd.UpdateDate), time.Minute)
+		requireBetween(t, before, aws.ToTime(upd.UpdateDate), b.clock.Now())
 		require.NotEqual(t, rev1, aws.ToString(upd.RevisionId))
 		got, err = b.client.DescribeStateMachine(ctx, &sdk.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
 		require.NoError(t, err)

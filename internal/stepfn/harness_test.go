@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdk "github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -127,6 +128,14 @@ func requireCode(t *testing.T, err error, code string) {
 	var ae smithy.APIError
 	require.Truef(t, errors.As(err, &ae), "error %v: want an API error %s", err, code)
 	require.Equal(t, code, ae.ErrorCode(), "error %v", err)
+}
+
+// requireBetween asserts that ts, a date the service stamped from its clock (at the
+// millisecond), was taken between the clock readings from and to around the call.
+func requireBetween(t *testing.T, from, ts, to time.Time) {
+	t.Helper()
+	require.Falsef(t, ts.Before(from.Truncate(time.Millisecond)), "%v is before %v", ts, from)
+	require.Falsef(t, ts.After(to), "%v is after %v", ts, to)
 }
 
 const role = "arn:aws:iam::123456789012:role/sfn"
