@@ -79,6 +79,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	srv, err := server.New(ctx, server.Config{
 		GRPCAddr:        "127.0.0.1:0",
 		HTTPAddr:        "127.0.0.1:0",
+		SFNAddr:         "127.0.0.1:0",
 		Store:           testStore(t),
 		LogLevel:        logLevel(),
 		MaxPayloadBytes: cfg.maxPayloadBytes,

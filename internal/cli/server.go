@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/duro-dev/duro/internal/server"
 )
@@ -17,6 +18,11 @@ func runServer(ctx context.Context, env *Env, args []string) int {
 	cfg := server.Config{
 		GRPCAddr: envOr(env, "DURO_GRPC_ADDR", server.DefaultGRPCAddr),
 		HTTPAddr: envOr(env, "DURO_HTTP_ADDR", server.DefaultHTTPAddr),
+		SFNAddr:  envOr(env, "DURO_SFN_ADDR", server.DefaultSFNAddr),
+		SFN: server.SFNConfig{
+			Region: env.Getenv("DURO_SFN_REGION"), Account: env.Getenv("DURO_SFN_ACCOUNT"),
+			ResourcesFile: env.Getenv("DURO_SFN_RESOURCES"),
+		},
 		Store:    envOr(env, "DURO_STORE", server.DefaultStore),
 		LogLevel: envOr(env, "DURO_LOG_LEVEL", "info"),
 	}
@@ -30,6 +36,8 @@ func runServer(ctx context.Context, env *Env, args []string) int {
 	}
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "Temporal gRPC API address (env DURO_GRPC_ADDR)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "health and metrics HTTP address, empty to disable (env DURO_HTTP_ADDR)")
+	fs.StringVar(&cfg.SFNAddr, "sfn-addr", cfg.SFNAddr, "Step Functions API address, empty to disable (env DURO_SFN_ADDR)")
+	fs.StringVar(&cfg.SFN.ResourcesFile, "sfn-resources", cfg.SFN.ResourcesFile, "JSON file mapping Task resources to local commands or URLs (env DURO_SFN_RESOURCES)")
 	fs.StringVar(&cfg.Store, "store", cfg.Store, "store: sqlite:PATH or a postgres:// URL (env DURO_STORE)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (env DURO_LOG_LEVEL)")
 	fs.IntVar(&maxPayload, "max-payload-bytes", maxPayload, "largest accepted payload (env DURO_MAX_PAYLOAD_BYTES)")
@@ -43,6 +51,13 @@ func runServer(ctx context.Context, env *Env, args []string) int {
 		return fail(env, "server", &usageError{message: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), hint: "duro server --store sqlite:./duro.db"})
 	}
 	cfg.MaxPayloadBytes = maxPayload
+	if v := env.Getenv("DURO_SFN_ACCESS_KEYS"); v != "" {
+		keys, err := parseAccessKeys(v)
+		if err != nil {
+			return fail(env, "server", err)
+		}
+		cfg.SFN.AccessKeys = keys
+	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return fail(env, "server", err)
@@ -58,4 +73,17 @@ func envOr(env *Env, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// parseAccessKeys reads DURO_SFN_ACCESS_KEYS: "ID:SECRET" pairs separated by commas.
+func parseAccessKeys(v string) (map[string]string, error) {
+	keys := map[string]string{}
+	for _, pair := range strings.Split(v, ",") {
+		id, secret, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		if !ok || id == "" || secret == "" {
+			return nil, &usageError{message: "DURO_SFN_ACCESS_KEYS must be ID:SECRET pairs separated by commas", hint: "DURO_SFN_ACCESS_KEYS=AKIDEXAMPLE:secret duro server"}
+		}
+		keys[id] = secret
+	}
+	return keys, nil
 }

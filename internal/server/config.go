@@ -18,6 +18,14 @@ type Config struct {
 	GRPCAddr string
 	// HTTPAddr is the health and metrics listener (DURO_HTTP_ADDR). Empty disables it.
 	HTTPAddr string
+	// SFNAddr is the Step Functions API listener (DURO_SFN_ADDR; the CLI's default is AWS Step
+	// Functions Local's 127.0.0.1:8083). Empty disables it.
+	SFNAddr string
+	// SFN configures the Step Functions API: ARN region and account (DURO_SFN_REGION,
+	// DURO_SFN_ACCOUNT), the namespace its executions run in, access keys whose SigV4
+	// signatures are verified (DURO_SFN_ACCESS_KEYS, "ID:SECRET,..."; none: any signature is
+	// accepted, as Step Functions Local does) and the local resource file (DURO_SFN_RESOURCES).
+	SFN SFNConfig
 	// Store selects the store (DURO_STORE): "sqlite:PATH" or a postgres:// URL.
 	Store string
 	// LogLevel is debug, info, warn or error (DURO_LOG_LEVEL).
@@ -37,10 +45,24 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// SFNConfig is the Step Functions API's part of Config.
+type SFNConfig struct {
+	Region, Account string
+	// Namespace hosts the executions; default "default".
+	Namespace string
+	// AccessKeys maps access key IDs to secrets; empty accepts any signature.
+	AccessKeys map[string]string
+	// ResourcesFile maps Task resources to local commands and URLs (stepfn.LoadResources).
+	ResourcesFile string
+	// PollTimeout bounds GetActivityTask long polls; default 50 s (under botocore's 60 s).
+	PollTimeout time.Duration
+}
+
 // Defaults used by WithDefaults.
 const (
 	DefaultGRPCAddr        = "127.0.0.1:7233"
 	DefaultHTTPAddr        = "127.0.0.1:8233"
+	DefaultSFNAddr         = "127.0.0.1:8083"
 	DefaultStore           = "sqlite:./duro.db"
 	DefaultMaxPayloadBytes = 2 * 1024 * 1024
 	DefaultLongPollTimeout = 60 * time.Second

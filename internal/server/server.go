@@ -19,8 +19,10 @@ import (
 
 	"github.com/duro-dev/duro/internal/cluster"
 	"github.com/duro-dev/duro/internal/engine"
+	"github.com/duro-dev/duro/internal/frontend/sfn"
 	"github.com/duro-dev/duro/internal/frontend/temporal"
 	"github.com/duro-dev/duro/internal/matching"
+	"github.com/duro-dev/duro/internal/stepfn"
 	"github.com/duro-dev/duro/internal/store"
 	"github.com/duro-dev/duro/internal/store/storeopen"
 	"github.com/duro-dev/duro/internal/timer"
@@ -41,6 +43,10 @@ type Server struct {
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	http     *http.Server
+	// sfn serves the Step Functions API (nil when SFNAddr is empty); stepfn runs its local tasks.
+	sfnLis net.Listener
+	sfn    *http.Server
+	stepfn *stepfn.Service
 }
 
 // New validates cfg, opens and migrates the store and binds the listeners, so the addresses are known
@@ -80,6 +86,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		HistoryWarnEvents: cfg.HistoryWarnEvents, HistoryMaxEvents: cfg.HistoryMaxEvents,
 		HistoryWarnBytes: cfg.HistoryWarnBytes, HistoryMaxBytes: cfg.HistoryMaxBytes,
 		OnTask: s.onTask, OnTimer: s.timers.Notify, OnQuery: s.matcher.Wake, OnHistory: s.onHistory,
+		SFNTaskToken: stepfn.EncodeToken,
 	})
 	s.timers.SetFire(s.engine.FireTimer)
 	if err := s.engine.EnsureDefaultNamespace(ctx); err != nil {
@@ -117,7 +124,53 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.httpLis != nil {
 		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
 	}
+	if err := s.newSFN(cfg); err != nil {
+		s.grpcLis.Close()
+		if s.httpLis != nil {
+			s.httpLis.Close()
+		}
+		st.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// newSFN builds the Step Functions API on the engine and binds its listener.
+func (s *Server) newSFN(cfg Config) error {
+	var res *stepfn.Resources
+	if cfg.SFN.ResourcesFile != "" {
+		var err error
+		if res, err = stepfn.LoadResources(cfg.SFN.ResourcesFile); err != nil {
+			return err
+		}
+	}
+	arns := sfn.Config{Region: cfg.SFN.Region, Account: cfg.SFN.Account}.WithDefaults()
+	s.stepfn = stepfn.New(stepfn.Config{
+		Store: s.store, Namespace: cfg.SFN.Namespace, ARN: arns, Clock: cfg.Clock, Logger: s.log,
+		Engine: s.engine, Matcher: s.matcher, PollTimeout: cfg.SFN.PollTimeout, Resources: res,
+	})
+	if cfg.SFNAddr == "" {
+		return nil
+	}
+	lis, err := net.Listen("tcp", cfg.SFNAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (Step Functions API): %w", cfg.SFNAddr, err)
+	}
+	h := sfn.NewHandler(arns, s.stepfn, s.log)
+	if len(cfg.SFN.AccessKeys) > 0 {
+		h.RequireSignatures(cfg.SFN.AccessKeys, cfg.Clock)
+	}
+	s.sfnLis = lis
+	s.sfn = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return nil
+}
+
+// SFNAddr is the bound Step Functions API address ("" if disabled).
+func (s *Server) SFNAddr() string {
+	if s.sfnLis == nil {
+		return ""
+	}
+	return s.sfnLis.Addr().String()
 }
 
 // onTask runs after the commit of every new task row: a waiting poller of this node takes it at
@@ -166,6 +219,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.notifier != nil {
 		core.Go(func() error { return s.notifier.Run(coreCtx) })
 	}
+	localCtx, stopLocal := context.WithCancel(coreCtx)
+	defer stopLocal()
+	core.Go(func() error { s.stepfn.RunLocal(localCtx); return nil })
 
 	api, apiCtx := errgroup.WithContext(ctx)
 	api.Go(func() error {
@@ -182,10 +238,19 @@ func (s *Server) Run(ctx context.Context) error {
 			return nil
 		})
 	}
+	if s.sfn != nil {
+		api.Go(func() error {
+			if err := s.sfn.Serve(s.sfnLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve Step Functions API: %w", err)
+			}
+			return nil
+		})
+	}
 	api.Go(func() error {
 		<-apiCtx.Done()
 		// Long polls would hold a graceful stop for up to a minute, and a hard stop would drop
 		// the answer of a poll that has just claimed a task: end the waiting ones first.
+		stopLocal()
 		s.matcher.Drain()
 		s.health.Shutdown()
 		done := make(chan struct{})
@@ -195,14 +260,17 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-time.After(10 * time.Second):
 			s.grpc.Stop() // a call stuck on the store must not hold the node forever
 		}
-		if s.http != nil {
+		for _, h := range []*http.Server{s.http, s.sfn} {
+			if h == nil {
+				continue
+			}
 			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = s.http.Shutdown(sctx)
+			_ = h.Shutdown(sctx)
 			cancel()
 		}
 		return nil
 	})
-	s.log.Info("duro serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "store", storeopen.Redact(s.cfg.Store))
+	s.log.Info("duro serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "sfn", s.SFNAddr(), "store", storeopen.Redact(s.cfg.Store))
 	apiErr := api.Wait()
 	stopTimers()
 	stopCore()

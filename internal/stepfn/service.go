@@ -22,10 +22,12 @@ package stepfn
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/duro-dev/duro/internal/clock"
 	"github.com/duro-dev/duro/internal/engine"
 	"github.com/duro-dev/duro/internal/frontend/sfn"
+	"github.com/duro-dev/duro/internal/matching"
 	"github.com/duro-dev/duro/internal/store"
 )
 
@@ -48,6 +50,13 @@ type Config struct {
 
 	// Engine runs executions.
 	Engine *engine.Engine
+	// Matcher hands activity tasks to GetActivityTask polls (and to the local resource runner).
+	Matcher *matching.Matcher
+	// PollTimeout is how long GetActivityTask waits for a task; default DefaultPollTimeout.
+	PollTimeout time.Duration
+	// Resources maps Task resources that are not activities to local commands and URLs (see
+	// LoadResources); nil runs none of them.
+	Resources *Resources
 }
 
 // WithDefaults returns c with its zero fields set to their defaults.

@@ -1,0 +1,5 @@
+package stepfn
+
+import "github.com/duro-dev/duro/internal/frontend/sfn"
+
+var _ sfn.Backend = (*Service)(nil)
