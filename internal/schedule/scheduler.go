@@ -173,6 +173,9 @@ func (s *Scheduler) takeKicked() []key {
 // notifier, on another): a schedule waiting for that run to close looks at it now. It never blocks
 // and is called after every commit, so it only looks the run up.
 func (s *Scheduler) RunChanged(runID string) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	k, ok := s.watched[runID]
 	s.mu.Unlock()
