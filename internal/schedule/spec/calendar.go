@@ -28,11 +28,9 @@ type calendar struct {
 type yearRange struct{ start, end, step int }
 
 const (
-	fullMinute = 1<<60 - 1        // every second (or minute) of 0..59
-	fullHour   = 1<<24 - 1        // every hour 0..23
-	fullDom    = (1<<32 - 1) &^ 1 // every day 1..31
-	fullMonth  = (1<<13 - 1) &^ 1 // every month 1..12
-	fullDow    = 1<<7 - 1         // every weekday 0..6
+	fullDom   = (1<<32 - 1) &^ 1 // every day 1..31
+	fullMonth = (1<<13 - 1) &^ 1 // every month 1..12
+	fullDow   = 1<<7 - 1         // every weekday 0..6
 )
 
 // newCalendar compiles a structured calendar. Values outside a field's bounds never match
@@ -268,21 +266,48 @@ func (c *calendar) next(t time.Time) (time.Time, bool) {
 	}
 }
 
-// excludedUntil returns an instant J > t such that every instant in [t, J) matches c, given
-// that t does. When the fields finer than some unit all match every value (for example every
-// second and minute), the whole unit (the hour) around t matches; J is the end of the largest
-// such unit, capped at the end of t's zone period so that wall clock and instant stay in step.
-// This lets an exclusion skip a dense interval schedule a unit at a time, not a second.
-func (c *calendar) excludedUntil(t time.Time) time.Time {
+// sources is what an exclusion needs to know of the times a spec can produce: the second,
+// minute and hour values its calendars can give (bit sets) and its intervals.
+type sources struct {
+	second, minute, hour uint64
+	intervals            []interval
+}
+
+// field returns the values of one wall-clock field (unit seconds: 60 for the second, 3600 for
+// the minute, 86400 for the hour, with size values) that any source can give while the zone's
+// offset is off. An interval whose period is a multiple of the field's unit always gives the
+// same value; any other interval may give every value.
+func (src *sources) field(calendars uint64, unit, size, off int64) uint64 {
+	b := calendars
+	for _, iv := range src.intervals {
+		if iv.every%unit != 0 {
+			return 1<<uint(size) - 1
+		}
+		b |= 1 << uint(floorMod(iv.phase+off, unit)/(unit/size))
+	}
+	return b
+}
+
+// excludedUntil returns an instant J > t such that every time the sources can give in [t, J)
+// matches c, given that t does. When the fields finer than some unit match every value the
+// sources can give there (for example every second and minute), all of the unit (the hour)
+// around t is excluded; J is the end of the largest such unit, capped at the end of t's zone
+// period so that wall clock and instant stay in step. This lets an exclusion skip a dense
+// schedule a unit at a time, not one excluded time after another.
+func (c *calendar) excludedUntil(t time.Time, src *sources) time.Time {
 	lt := t.In(c.loc)
+	_, off := lt.Zone()
 	w := wallOf(lt)
+	covers := func(excl, calendars uint64, unit, size int64) bool {
+		return src.field(calendars, unit, size, int64(off))&^excl == 0
+	}
 	var unitEnd wall
 	switch {
-	case c.second != fullMinute:
+	case !covers(c.second, src.second, 60, 60):
 		return t.Add(time.Second)
-	case c.minute != fullMinute:
+	case !covers(c.minute, src.minute, 3600, 60):
 		unitEnd = wall{w.y, w.mo, w.d, w.h, w.mi + 1, 0}
-	case c.hour != fullHour:
+	case !covers(c.hour, src.hour, 86400, 24):
 		unitEnd = wall{w.y, w.mo, w.d, w.h + 1, 0, 0}
 	case c.dayOfMonth != fullDom || c.dayOfWeek != fullDow:
 		unitEnd = wall{w.y, w.mo, w.d + 1, 0, 0, 0}
@@ -294,6 +319,9 @@ func (c *calendar) excludedUntil(t time.Time) time.Time {
 	j := t.Add(unitEnd.utc().Sub(w.utc()))
 	if end := periodEnd(lt); !end.IsZero() && j.After(end) {
 		j = end
+	}
+	if !j.After(t) {
+		j = t.Add(time.Second)
 	}
 	return j
 }

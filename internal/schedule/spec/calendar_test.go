@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	schedulepb "go.temporal.io/api/schedule/v1"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 func TestDaylightSaving(t *testing.T) {
@@ -175,6 +176,45 @@ func TestNextAgreesWithMatches(t *testing.T) {
 			t.Parallel()
 			agree(t, sp, from, from.Add(3*time.Hour))
 		})
+	}
+}
+
+// TestExclusionSkipsAgree checks the exclusion skips (a unit at a time) against the
+// brute-force scan, for intervals and calendars in zones with whole-hour, half-hour and
+// daylight-saving offsets.
+func TestExclusionSkipsAgree(t *testing.T) {
+	t.Parallel()
+	ivs := []*schedulepb.IntervalSpec{
+		{Interval: durationpb.New(time.Minute)},
+		{Interval: durationpb.New(time.Hour), Phase: durationpb.New(90 * time.Second)},
+		{Interval: durationpb.New(7 * time.Second)},
+		{Interval: durationpb.New(24 * time.Hour), Phase: durationpb.New(30 * time.Minute)},
+	}
+	excls := []*schedulepb.CalendarSpec{
+		{Hour: "*", Minute: "*"},      // second 0 of every minute
+		{Hour: "0-2", Minute: "0-40"}, // second 0
+		{Hour: "*", Minute: "1", Second: "30"},
+		{Hour: "1", Minute: "*", Second: "*"},
+		{Hour: "*", Minute: "30"},
+	}
+	zones := []string{"UTC", "Asia/Kolkata", "America/New_York", "Europe/London"}
+	windows := []string{"2024-03-10T05:00:00Z", "2024-11-03T04:30:00Z", "2024-03-31T00:00:00Z", "2024-06-01T00:00:00Z"}
+	n := 0
+	for i, iv := range ivs {
+		for j, ex := range excls {
+			sp := &schedulepb.ScheduleSpec{
+				Interval:        []*schedulepb.IntervalSpec{iv},
+				CronString:      []string{"30 */5 * * * * *"},
+				ExcludeCalendar: []*schedulepb.CalendarSpec{ex},
+				TimezoneName:    zones[(i+j)%len(zones)],
+			}
+			from := mustTime(t, windows[n%len(windows)])
+			n++
+			t.Run(fmt.Sprint(i, j), func(t *testing.T) {
+				t.Parallel()
+				agree(t, sp, from, from.Add(2*time.Hour))
+			})
+		}
 	}
 }
 

@@ -37,6 +37,7 @@ type Spec struct {
 	calendars []*calendar
 	excludes  []*calendar
 	intervals []interval
+	sources   sources   // what the calendars and intervals can give, for exclusions
 	start     time.Time // zero when unset
 	end       time.Time // zero when unset
 	jitter    time.Duration
@@ -99,6 +100,12 @@ func Compile(s *schedulepb.ScheduleSpec) (*Spec, error) {
 			every: int64(iv.GetInterval().AsDuration() / time.Second),
 			phase: int64(iv.GetPhase().AsDuration() / time.Second),
 		})
+	}
+	out.sources.intervals = out.intervals
+	for _, cal := range out.calendars {
+		out.sources.second |= cal.second
+		out.sources.minute |= cal.minute
+		out.sources.hour |= cal.hour
 	}
 	if c.StartTime != nil {
 		out.start = c.GetStartTime().AsTime()
@@ -269,7 +276,8 @@ var lastTime = time.Date(maxYear+1, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Second
 // jitter in [0, min(jitter, gap to the following nominal time)), chosen at millisecond
 // resolution by hashing seed and the nominal time, so every node and every restart computes
 // the same one. ok is false when there is none: end_time passed, year 2100 passed, or no
-// calendar or interval can match again. Times are UTC, at whole seconds.
+// calendar or interval can match again, or exclusions hide more than 262144 consecutive
+// times. Times are UTC, at whole seconds.
 func (s *Spec) Next(t time.Time, seed string) (nominal, actual time.Time, ok bool) {
 	nominal, ok = s.nextNominal(t)
 	if !ok {
@@ -292,7 +300,7 @@ func (s *Spec) nextNominal(t time.Time) (time.Time, bool) {
 		// Search from just before the start so that a time equal to it is returned.
 		t = s.start.Add(-time.Nanosecond)
 	}
-	for {
+	for range maxExcludedCandidates {
 		n, ok := s.rawNext(t)
 		if !ok || n.After(lastTime) || (!s.end.IsZero() && n.After(s.end)) {
 			return time.Time{}, false
@@ -300,7 +308,7 @@ func (s *Spec) nextNominal(t time.Time) (time.Time, bool) {
 		var until time.Time
 		for _, ex := range s.excludes {
 			if ex.matches(n) {
-				if j := ex.excludedUntil(n); j.After(until) {
+				if j := ex.excludedUntil(n, &s.sources); j.After(until) {
 					until = j
 				}
 			}
@@ -308,10 +316,19 @@ func (s *Spec) nextNominal(t time.Time) (time.Time, bool) {
 		if until.IsZero() {
 			return n, true
 		}
-		// Every instant in [n, until) is excluded; resume the search at until.
+		// Every time the spec can give in [n, until) is excluded; resume the search at until.
 		t = until.Add(-time.Second)
 	}
+	return time.Time{}, false
 }
+
+// maxExcludedCandidates bounds the excluded times one Next call steps over (exclusions skip a
+// unit at a time when their finer fields cover every value the spec can give, so ordinary
+// specs need a handful). A spec whose exclusions hide all but a sliver of its times, one by
+// one (every 2s, excluding even seconds), would otherwise search to 2100 for seconds on end;
+// past the bound Next reports no time. Temporal's server bounds the same search with its
+// optional compute limit.
+const maxExcludedCandidates = 1 << 18
 
 // rawNext returns the earliest time strictly after t of any calendar or interval, ignoring
 // exclusions and the start and end times. Several sources giving the same time give it once.

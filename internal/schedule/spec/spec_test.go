@@ -240,6 +240,7 @@ func TestValidation(t *testing.T) {
 		{"@every phase not below interval", cron("", "@every 1h/1h"), "phase cannot be greater than Interval"},
 		{"cron zones disagree", cron("", "CRON_TZ=UTC 0 0 * * *", "CRON_TZ=Asia/Tokyo 0 0 * * *"), "conflicting timezone names"},
 		{"cron zone and no zone disagree", cron("", "CRON_TZ=UTC 0 0 * * *", "0 0 * * *"), "conflicting timezone names"},
+		{"@every has no zone, so it conflicts with a cron zone", cron("", "CRON_TZ=UTC 0 0 * * *", "CRON_TZ=UTC @every 1h"), "conflicting timezone names"},
 		{"cron zone against timezone_name", cron("Europe/London", "CRON_TZ=Asia/Tokyo 0 0 * * *"), "conflicting timezone names"},
 		{"unknown zone", cron("Mars/Olympus_Mons", "0 0 * * *"), "unknown time zone Mars/Olympus_Mons"},
 		{"unknown cron zone", cron("", "CRON_TZ=Nowhere 0 0 * * *"), "unknown time zone Nowhere"},
