@@ -18,6 +18,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/duro-dev/duro/internal/batch"
 	"github.com/duro-dev/duro/internal/cluster"
 	"github.com/duro-dev/duro/internal/engine"
 	"github.com/duro-dev/duro/internal/frontend/sfn"
@@ -38,6 +39,7 @@ type Server struct {
 	engine  *engine.Engine
 	matcher *matching.Matcher
 	timers  *timer.Loop
+	batch   *batch.Manager // batch operations (StartBatchOperation…) and their loop
 	// notifier wakes the pollers of the other nodes sharing a PostgreSQL store (nil on SQLite).
 	notifier *cluster.Notifier
 	grpc     *grpc.Server
@@ -121,8 +123,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		grpc.ChainUnaryInterceptor(temporal.StatusInterceptor(), temporal.RecoverInterceptor(log)),
 	)
 	svc := temporal.New(temporal.Config{Engine: s.engine, Matcher: s.matcher, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, LongPollTimeout: cfg.LongPollTimeout})
+	s.batch = batch.New(batch.Config{Store: st, Engine: s.engine, Clock: cfg.Clock, Logger: log,
+		MaxOperationsPerSecond: cfg.BatchMaxOperationsPerSecond, MaxConcurrentPerNamespace: cfg.BatchMaxConcurrentPerNamespace})
 	s.schedules = schedule.New(schedule.Config{Store: st, Engine: s.engine, Clock: cfg.Clock, Logger: log})
-	workflowservice.RegisterWorkflowServiceServer(s.grpc, temporal.WithSchedules(svc, s.engine, s.schedules, cfg.MaxPayloadBytes))
+	workflowservice.RegisterWorkflowServiceServer(s.grpc, temporal.WithSchedules(
+		temporal.WithBatchOperations(svc, s.engine, s.batch, cfg.MaxPayloadBytes), s.engine, s.schedules, cfg.MaxPayloadBytes))
 	temporal.NewOperator(s.engine).Register(s.grpc)
 	s.health = health.NewServer()
 	s.health.SetServingStatus("temporal.api.workflowservice.v1.WorkflowService", healthpb.HealthCheckResponse_SERVING)
@@ -227,6 +232,10 @@ func (s *Server) Run(ctx context.Context) error {
 	schedCtx, stopSchedules := context.WithCancel(coreCtx)
 	defer stopSchedules()
 	core.Go(func() error { return s.schedules.Run(schedCtx) })
+	// Batch jobs stop first: their operations need the committer, and they release their jobs.
+	batchCtx, stopBatch := context.WithCancel(coreCtx)
+	defer stopBatch()
+	core.Go(func() error { return s.batch.Run(batchCtx) })
 	if s.notifier != nil {
 		core.Go(func() error { return s.notifier.Run(coreCtx) })
 	}
@@ -283,6 +292,7 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	s.log.Info("duro serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "sfn", s.SFNAddr(), "store", storeopen.Redact(s.cfg.Store))
 	apiErr := api.Wait()
+	stopBatch()
 	stopSchedules()
 	stopTimers()
 	stopCore()
