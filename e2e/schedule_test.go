@@ -475,6 +475,45 @@ func TestScheduleAPIErrorsAndListing(t *testing.T) {
 	require.Equal(t, id, ent.ID)
 	require.False(t, it.HasNext())
 
+	// Search attributes: the schedule's own (listed, queryable) and its action's (given to its runs,
+	// beside TemporalScheduledById and TemporalScheduledStartTime); a trigger at creation.
+	e.registerSearchAttributes()
+	tagged := e.schedCreate(e.id("api-tagged"), tq, schedQuickWorkflow, client.ScheduleOptions{
+		TypedSearchAttributes: temporal.NewSearchAttributes(saCustomer.ValueSet("acme")),
+		TriggerImmediately:    true,
+		Action: &client.ScheduleWorkflowAction{ID: "tagged-wf", Workflow: schedQuickWorkflow, TaskQueue: tq,
+			TypedSearchAttributes: temporal.NewSearchAttributes(saPriority.ValueSet(3))},
+	})
+	runs := e.schedWaitRuns(tagged.GetID(), 1)
+	dw, err := e.c.DescribeWorkflowExecution(e.ctx(), runs[0].WorkflowID, runs[0].RunID)
+	require.NoError(t, err)
+	sa := dw.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
+	var prio int64
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(sa["Priority"], &prio))
+	require.Equal(t, int64(3), prio)
+	var by string
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(sa["TemporalScheduledById"], &by))
+	require.Equal(t, tagged.GetID(), by)
+	require.Len(t, e.listIDs("TemporalScheduledById = '"+tagged.GetID()+"' AND Priority = 3", 10), 1)
+	td, err := tagged.Describe(e.ctx())
+	require.NoError(t, err)
+	cust, ok := td.TypedSearchAttributes.GetKeyword(saCustomer)
+	require.True(t, ok, "the schedule's search attributes come back typed")
+	require.Equal(t, "acme", cust)
+	it, err = e.c.ScheduleClient().List(e.ctx(), client.ScheduleListOptions{Query: "CustomerId = 'acme'"})
+	require.NoError(t, err)
+	require.True(t, it.HasNext())
+	ent, err = it.Next()
+	require.NoError(t, err)
+	require.Equal(t, tagged.GetID(), ent.ID)
+	require.False(t, it.HasNext())
+	_, err = e.c.ScheduleClient().Create(e.ctx(), client.ScheduleOptions{
+		ID: e.id("api-badsa"), Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: time.Hour}}},
+		Action:                &client.ScheduleWorkflowAction{ID: "x", Workflow: schedQuickWorkflow, TaskQueue: tq},
+		TypedSearchAttributes: temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword("NotRegistered").ValueSet("x")),
+	})
+	require.ErrorAs(t, err, &invalid)
+
 	require.NoError(t, other.Delete(e.ctx()))
 	require.ErrorAs(t, other.Delete(e.ctx()), &nf)
 	_, err = other.Describe(e.ctx())

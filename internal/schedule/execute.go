@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -188,13 +187,4 @@ func (s *Scheduler) closeOutcome(ctx context.Context, st *state, workflowID, run
 		return a.GetFailure().GetMessage()
 	}
 	return ""
-}
-
-// requestErr wraps an engine error of a schedule operation with context.
-func requestErr(op string, err error) error {
-	var ee *engine.Error
-	if errors.As(err, &ee) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	schedulepb "go.temporal.io/api/schedule/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/duro-dev/duro/internal/clock"
 	"github.com/duro-dev/duro/internal/engine"
@@ -66,6 +67,8 @@ type Scheduler struct {
 	mu sync.Mutex
 	// kicked are schedules to process at the next turn of the loop, whatever their WakeAt.
 	kicked map[key]struct{}
+	// specs caches compiled specs by their encoding.
+	specs map[string]Spec
 	// watched maps the runs schedules wait for (buffered starts behind a running workflow) to
 	// those schedules, so that a change in the run's history kicks the schedule at once.
 	watched map[string]key
@@ -98,7 +101,7 @@ func New(cfg Config) *Scheduler {
 		cfg: cfg, store: cfg.Store, e: cfg.Engine, clock: cfg.Clock, log: cfg.Logger,
 		wake:   make(chan struct{}, 1),
 		locks:  keyLocks{m: map[key]*keyLock{}},
-		kicked: map[key]struct{}{}, watched: map[string]key{},
+		kicked: map[key]struct{}{}, watched: map[string]key{}, specs: map[string]Spec{},
 	}
 }
 
@@ -294,16 +297,38 @@ func (s *Scheduler) save(ctx context.Context, rec *store.Record, st *state, sp S
 }
 
 // compiled compiles the schedule's spec, or returns nil (and records why in the info) if it is
-// invalid, in which case the schedule takes no scheduled action.
+// invalid, in which case the schedule takes no scheduled action. Compiled specs are cached by
+// their encoding: a spec with a time zone loads the zone, which is worth doing once.
 func (s *Scheduler) compiled(st *state) Spec {
-	sp, _, err := s.cfg.Compile(st.Schedule.Spec)
-	if err != nil {
-		st.Info.InvalidScheduleError = err.Error()
+	ck, err := proto.MarshalOptions{Deterministic: true}.Marshal(st.Schedule.Spec)
+	if err == nil {
+		s.mu.Lock()
+		sp, ok := s.specs[string(ck)]
+		s.mu.Unlock()
+		if ok {
+			st.Info.InvalidScheduleError = ""
+			return sp
+		}
+	}
+	sp, _, cerr := s.cfg.Compile(st.Schedule.Spec)
+	if cerr != nil {
+		st.Info.InvalidScheduleError = cerr.Error()
 		return nil
 	}
 	st.Info.InvalidScheduleError = ""
+	if err == nil {
+		s.mu.Lock()
+		if len(s.specs) >= maxCachedSpecs {
+			s.specs = map[string]Spec{}
+		}
+		s.specs[string(ck)] = sp
+		s.mu.Unlock()
+	}
 	return sp
 }
+
+// maxCachedSpecs bounds the compiled-spec cache (emptied when full).
+const maxCachedSpecs = 4096
 
 // keyLocks serialises work on one schedule inside this node.
 type keyLocks struct {
