@@ -83,6 +83,7 @@ type duroProcess struct {
 	bin      string
 	env      []string
 	grpcAddr string
+	sfnAddr  string // the Step Functions API, on a free port rather than the fixed default 8083
 	logPath  string
 	mu       sync.Mutex
 	cmd      *exec.Cmd
@@ -114,11 +115,13 @@ func newDuroProcess(t testing.TB, bin, store string) *duroProcess {
 		t:        t,
 		bin:      bin,
 		grpcAddr: freeAddr(t),
+		sfnAddr:  freeAddr(t),
 		logPath:  filepath.Join(t.TempDir(), "duro.log"),
 	}
 	p.env = append(os.Environ(),
 		"DURO_GRPC_ADDR="+p.grpcAddr,
 		"DURO_HTTP_ADDR="+freeAddr(t),
+		"DURO_SFN_ADDR="+p.sfnAddr,
 		"DURO_STORE="+store,
 		"DURO_LOG_LEVEL=info",
 	)
