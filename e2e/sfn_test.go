@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -141,13 +142,17 @@ type sfnNode struct {
 	stop func()
 }
 
-func startSFNNode(t *testing.T, store string, clk *clock.Manual) *sfnNode {
+func startSFNNode(t *testing.T, store string, clk *clock.Manual, opts ...func(*server.Config)) *sfnNode {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{
+	cfg := server.Config{
 		GRPCAddr: "127.0.0.1:0", SFNAddr: "127.0.0.1:0", Store: store, LogLevel: logLevel(), Clock: clk,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+		Logger: slog.New(slog.NewTextHandler(sfnLogOut(), nil)),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatalf("server.New: %v", err)
@@ -286,4 +291,65 @@ func TestSFNCancelAndTerminateThroughTemporal(t *testing.T) {
 		evs := e.historyTypes(c, aws.ToString(start.ExecutionArn))
 		require.Equal(t, "ExecutionAborted", evs[len(evs)-1], how)
 	}
+}
+
+// TestSFNLargeInlineMap: an inline Map over 10,000 items runs to the end when the history limit
+// allows its 40,000-odd events (Step Functions' own 25,000-event quota, Duro's default, fails it
+// with States.Runtime, as AWS would), and its history pages back whole.
+func TestSFNLargeInlineMap(t *testing.T) {
+	t.Parallel()
+	items := make([]int, 10000)
+	for i := range items {
+		items[i] = i
+	}
+	input, err := json.Marshal(map[string]any{"items": items})
+	require.NoError(t, err)
+	def := `{"StartAt":"Each","States":{"Each":{"Type":"Map","ItemsPath":"$.items","ResultSelector":{"n.$":"States.ArrayLength($)"},"End":true,
+		"ItemProcessor":{"StartAt":"Double","States":{"Double":{"Type":"Pass","Parameters":{"v.$":"States.MathAdd($, $)"},"End":true}}}}}}`
+	for _, tc := range []struct {
+		name   string
+		limit  int
+		status types.ExecutionStatus
+	}{
+		{"raised", 100000, types.ExecutionStatusSucceeded},
+		{"default", 0, types.ExecutionStatusFailed},
+	} {
+		n := startSFNNode(t, testStore(t), clock.NewManual(), func(c *server.Config) { c.SFN.MaxHistoryEvents = tc.limit })
+		c := sfnClientAt(n.srv.SFNAddr())
+		ctx := context.Background()
+		sm, err := c.CreateStateMachine(ctx, &sfnsdk.CreateStateMachineInput{Name: aws.String("big"), Definition: aws.String(def), RoleArn: aws.String(sfnRole)})
+		require.NoError(t, err)
+		start, err := c.StartExecution(ctx, &sfnsdk.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Input: aws.String(string(input))})
+		require.NoError(t, err)
+		d := waitExecutionAt(t, c, aws.ToString(start.ExecutionArn))
+		require.Equal(t, tc.status, d.Status, tc.name)
+		if tc.status == types.ExecutionStatusFailed {
+			require.Equal(t, "States.Runtime", aws.ToString(d.Error), tc.name)
+			continue
+		}
+		require.JSONEq(t, `{"n":10000}`, aws.ToString(d.Output))
+		var count int
+		var token *string
+		for {
+			h, err := c.GetExecutionHistory(ctx, &sfnsdk.GetExecutionHistoryInput{ExecutionArn: start.ExecutionArn, NextToken: token, MaxResults: 1000, IncludeExecutionData: aws.Bool(false)})
+			require.NoError(t, err)
+			for _, ev := range h.Events {
+				count++
+				require.Equal(t, int64(count), ev.Id)
+			}
+			if h.NextToken == nil {
+				break
+			}
+			token = h.NextToken
+		}
+		require.Greater(t, count, 40000, "4 events per iteration at least")
+	}
+}
+
+// sfnLogOut is where the nodes of startSFNNode log: nowhere, unless DURO_E2E_LOG_LEVEL is set.
+func sfnLogOut() io.Writer {
+	if os.Getenv("DURO_E2E_LOG_LEVEL") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }

@@ -51,6 +51,13 @@ func runServer(ctx context.Context, env *Env, args []string) int {
 		return fail(env, "server", &usageError{message: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), hint: "duro server --store sqlite:./duro.db"})
 	}
 	cfg.MaxPayloadBytes = maxPayload
+	if v := env.Getenv("DURO_SFN_MAX_HISTORY_EVENTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fail(env, "server", &usageError{message: fmt.Sprintf("DURO_SFN_MAX_HISTORY_EVENTS=%q is not a positive number", v), hint: "DURO_SFN_MAX_HISTORY_EVENTS=100000 duro server"})
+		}
+		cfg.SFN.MaxHistoryEvents = n
+	}
 	if v := env.Getenv("DURO_SFN_ACCESS_KEYS"); v != "" {
 		keys, err := parseAccessKeys(v)
 		if err != nil {

@@ -34,6 +34,9 @@ type Config struct {
 	// SFNTaskToken renders the task token of a Step Functions .waitForTaskToken task (an
 	// encoded tasktoken) as the text $$.Task.Token holds; nil uses the bytes as they are.
 	SFNTaskToken func(token []byte) string
+	// SFNMaxHistoryEvents bounds a Step Functions execution's history (events recorded by the
+	// decider); 0 means Step Functions' quota of 25,000. Duro allows more when configured.
+	SFNMaxHistoryEvents int
 	// OnTimer is called after commit with the fire time of every new timer row.
 	OnTimer func(time.Time)
 	// OnQuery is called when a query waits for a poller of the queue.

@@ -94,6 +94,9 @@ type sfnStartRecord struct {
 	Region           string    `json:"region,omitempty"`
 	StartTime        time.Time `json:"startTime"`
 	Seed             uint64    `json:"seed"`
+	// MaxHistoryEvents is the history limit the execution runs under, fixed at its start so
+	// that a node configured otherwise replays it the same way.
+	MaxHistoryEvents int `json:"maxHistoryEvents,omitempty"`
 }
 
 // sfnInfo is the part of a Step Functions execution's mutable state the engine keeps beside the
@@ -169,7 +172,7 @@ func (e *Engine) StartStateMachine(ctx context.Context, s SFNStart) (runID strin
 		rec := &sfnStartRecord{
 			Definition: s.Definition, Input: s.Input, ExecutionArn: s.ExecutionArn, Name: s.Name,
 			StateMachineArn: s.StateMachineArn, StateMachineName: s.StateMachineName, RoleArn: s.RoleArn, Region: s.Region,
-			StartTime: t.now, Seed: rand.Uint64(),
+			StartTime: t.now, Seed: rand.Uint64(), MaxHistoryEvents: e.sfnMaxHistory(),
 		}
 		x, cmds := m.Start(e.sfnConfig(t.ms, rec, input))
 		run := &sfnRun{x: x, start: rec}
@@ -192,10 +195,13 @@ func (e *Engine) StartStateMachine(ctx context.Context, s SFNStart) (runID strin
 func (e *Engine) sfnConfig(ms *mutableState, rec *sfnStartRecord, input any) asl.ExecutionConfig {
 	ns, wid, rid := ms.Namespace, ms.WorkflowID, ms.RunID
 	tokenFn := e.cfg.SFNTaskToken
+	if rec.MaxHistoryEvents <= 0 {
+		rec.MaxHistoryEvents = SFNMaxHistoryEvents
+	}
 	return asl.ExecutionConfig{
 		ExecutionArn: rec.ExecutionArn, Name: rec.Name, StateMachineArn: rec.StateMachineArn, StateMachineName: rec.StateMachineName,
 		RoleArn: rec.RoleArn, Input: input, StartTime: rec.StartTime, Seed: rec.Seed, Region: rec.Region,
-		MaxHistoryEvents: SFNMaxHistoryEvents,
+		MaxHistoryEvents: max(rec.MaxHistoryEvents, 1),
 		TaskToken: func(id int64) string {
 			if tokenFn != nil {
 				return tokenFn(CallbackToken(ns, wid, rid, id))
@@ -203,6 +209,13 @@ func (e *Engine) sfnConfig(ms *mutableState, rec *sfnStartRecord, input any) asl
 			return string(CallbackToken(ns, wid, rid, id))
 		},
 	}
+}
+
+func (e *Engine) sfnMaxHistory() int {
+	if n := e.cfg.SFNMaxHistoryEvents; n > 0 {
+		return n
+	}
+	return SFNMaxHistoryEvents
 }
 
 // sfnDrive feeds the decider the outcomes this transition recorded (activity and timer events of
@@ -478,22 +491,34 @@ func (t *txn) sfnMarker(history []asl.Event, rec *sfnStartRecord, extra []*jsonv
 		return nil
 	}
 	info.Recorded += len(arr)
-	details := map[string]*commonpb.Payloads{"events": sfnJSONPayloads(jsonv.Marshal(arr))}
-	if rec != nil {
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return internal(err)
+	for first := true; first || len(arr) > 0; first = false {
+		chunk := arr[:min(len(arr), sfnMarkerChunk)]
+		arr = arr[len(chunk):]
+		if chunk == nil {
+			chunk = []any{}
 		}
-		details["start"] = sfnJSONPayloads(b)
+		details := map[string]*commonpb.Payloads{"events": sfnJSONPayloads(jsonv.Marshal(chunk))}
+		if rec != nil && first {
+			b, err := json.Marshal(rec)
+			if err != nil {
+				return internal(err)
+			}
+			details["start"] = sfnJSONPayloads(b)
+		}
+		t.appendEvent(&historypb.HistoryEvent{
+			EventType: enumspb.EVENT_TYPE_MARKER_RECORDED,
+			Attributes: &historypb.HistoryEvent_MarkerRecordedEventAttributes{MarkerRecordedEventAttributes: &historypb.MarkerRecordedEventAttributes{
+				MarkerName: SFNMarker, Details: details,
+			}},
+		})
 	}
-	t.appendEvent(&historypb.HistoryEvent{
-		EventType: enumspb.EVENT_TYPE_MARKER_RECORDED,
-		Attributes: &historypb.HistoryEvent_MarkerRecordedEventAttributes{MarkerRecordedEventAttributes: &historypb.MarkerRecordedEventAttributes{
-			MarkerName: SFNMarker, Details: details,
-		}},
-	})
 	return nil
 }
+
+// sfnMarkerChunk bounds the Step Functions events one marker holds, so that a page of
+// GetExecutionHistory decodes a few small markers, not one huge one (a 10,000-item Map records
+// 40,000 events in one step).
+const sfnMarkerChunk = 256
 
 // sfnCommand carries out one decider command inside the transition.
 func (t *txn) sfnCommand(c asl.Command) error {

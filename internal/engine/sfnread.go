@@ -9,6 +9,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/duro-dev/duro/asl/jsonv"
 	"github.com/duro-dev/duro/internal/store"
@@ -170,6 +171,34 @@ func (e *Engine) StateMachineEvents(ctx context.Context, namespace, runID string
 	}
 	if limit > 0 && len(evs) == limit {
 		page.Next = evs[len(evs)-1].GetEventId() + 1
+	}
+	return page, nil
+}
+
+// StateMachineEventsReverse reads the Step Functions events of a run's markers newest first,
+// from Temporal event beforeOrAt down (0: from the last event), reading at most about limit
+// Temporal events. Next is the Temporal event ID to continue down from (0: exhausted).
+func (e *Engine) StateMachineEventsReverse(ctx context.Context, namespace, runID string, beforeOrAt int64, limit int) (*SFNEventPage, error) {
+	rows, err := e.store.ReadEventsReverse(ctx, namespace, runID, beforeOrAt, limit)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read history: %w", err))
+	}
+	page := &SFNEventPage{}
+	for _, row := range rows {
+		ev := &historypb.HistoryEvent{}
+		if err := proto.Unmarshal(row.Data, ev); err != nil {
+			return nil, internal(fmt.Errorf("decode event %d: %w", row.EventID, err))
+		}
+		arr, err := SFNMarkerEvents(ev)
+		if err != nil {
+			return nil, internal(err)
+		}
+		for i := len(arr) - 1; i >= 0; i-- {
+			page.Events = append(page.Events, arr[i])
+		}
+	}
+	if n := len(rows); limit > 0 && n == limit && rows[n-1].EventID > 1 {
+		page.Next = rows[n-1].EventID - 1
 	}
 	return page, nil
 }

@@ -285,7 +285,13 @@ func (t *txn) closeRun(status enumspb.WorkflowExecutionStatus, closeEventID int6
 	t.tasks = nil
 	t.timers = nil
 	t.wftNeeded = false
-	t.current = &store.CurrentUpdate{ExpectedRunID: ms.RunID, Current: store.Current{
+	expected := ms.RunID
+	if t.version == 0 && t.current != nil {
+		// The run is created by this very transition (a state machine that ends in its first
+		// step): the pointer still moves from whatever it pointed at before.
+		expected = t.current.ExpectedRunID
+	}
+	t.current = &store.CurrentUpdate{ExpectedRunID: expected, Current: store.Current{
 		Namespace: ms.Namespace, WorkflowID: ms.WorkflowID, RunID: ms.RunID, Status: ms.Status,
 		StartRequestID: ms.StartRequestID, StartTime: ms.StartTime,
 	}}

@@ -314,8 +314,10 @@ type historyPosition struct {
 	Run     string `json:"run"`
 }
 
-// historyReadBatch is how many Temporal events one read of a history takes.
-const historyReadBatch = 500
+// historyReadBatch is how many Temporal events one read of a history takes for a page of limit
+// Step Functions events: enough markers (each holds at most a few hundred events) for about a
+// page, so a page never decodes much more than it returns.
+func historyReadBatch(limit int) int { return max(8, limit/32) }
 
 // GetExecutionHistory pages through an execution's Step Functions events, oldest or newest
 // first. includeExecutionData false drops inputs, outputs and parameters and keeps the events.
@@ -353,7 +355,7 @@ func (s *Service) GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionH
 		// that marker the last page already returned.
 		from := pos.From
 		for len(events) < limit+1 {
-			page, err := s.cfg.Engine.StateMachineEvents(ctx, s.cfg.Namespace, x.RunID, from, historyReadBatch)
+			page, err := s.cfg.Engine.StateMachineEvents(ctx, s.cfg.Namespace, x.RunID, from, historyReadBatch(limit))
 			if err != nil {
 				return nil, engineErr(err, errNoExecution(in.ExecutionArn))
 			}
@@ -369,34 +371,33 @@ func (s *Service) GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionH
 			from = page.Next
 		}
 	} else {
-		// Newest first: the whole list, then the slice below the token's position.
-		var all []any
-		for from := int64(1); ; {
-			page, err := s.cfg.Engine.StateMachineEvents(ctx, s.cfg.Namespace, x.RunID, from, historyReadBatch)
+		// Newest first, from the Temporal event the last page stopped in (the end at first),
+		// skipping the events above the token's position.
+		from := int64(0)
+		if after != "" {
+			from = pos.From
+		}
+		for len(events) < limit+1 {
+			page, err := s.cfg.Engine.StateMachineEventsReverse(ctx, s.cfg.Namespace, x.RunID, from, historyReadBatch(limit))
 			if err != nil {
 				return nil, engineErr(err, errNoExecution(in.ExecutionArn))
 			}
-			all = append(all, page.Events...)
+			for _, ev := range page.Events {
+				if after == "" || eventID(ev) <= pos.Next {
+					events = append(events, ev)
+					fromOf = append(fromOf, from)
+				}
+			}
 			if page.Next == 0 {
 				break
 			}
 			from = page.Next
 		}
-		start := int64(len(all))
-		if after != "" {
-			start = pos.Next
-		}
-		for i := start; i >= 1 && len(events) < limit+1; i-- {
-			events = append(events, all[i-1])
-		}
 	}
 	out := &sfn.GetExecutionHistoryOutput{}
 	for i, ev := range events {
 		if i == limit {
-			next := historyPosition{Next: eventID(ev), Reverse: in.ReverseOrder, Run: x.RunID}
-			if !in.ReverseOrder {
-				next.From = fromOf[i]
-			}
+			next := historyPosition{Next: eventID(ev), From: fromOf[i], Reverse: in.ReverseOrder, Run: x.RunID}
 			b, _ := json.Marshal(next)
 			out.NextToken = s.encodeToken(kind, string(b))
 			break
