@@ -39,6 +39,12 @@ type Config struct {
 	// and 51,200 events / 50 MB).
 	HistoryWarnEvents, HistoryMaxEvents int
 	HistoryWarnBytes, HistoryMaxBytes   int
+	// BatchMaxOperationsPerSecond caps the rate of every batch operation (Temporal's
+	// worker.batcherRPS): a request asking for more, or for no rate, gets this. Zero means 50.
+	BatchMaxOperationsPerSecond float64
+	// BatchMaxConcurrentPerNamespace bounds the batch operations running at once in a namespace
+	// (Temporal's frontend.MaxConcurrentBatchOperationPerNamespace). Zero means 1.
+	BatchMaxConcurrentPerNamespace int
 	// Clock is the node's time source; nil means the wall clock. Tests inject a manual clock.
 	Clock clock.Clock
 	// Logger receives the node's logs; nil means a text logger on stderr at LogLevel.

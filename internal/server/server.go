@@ -11,17 +11,20 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/duro-dev/duro/internal/batch"
 	"github.com/duro-dev/duro/internal/cluster"
 	"github.com/duro-dev/duro/internal/engine"
 	"github.com/duro-dev/duro/internal/frontend/sfn"
 	"github.com/duro-dev/duro/internal/frontend/temporal"
 	"github.com/duro-dev/duro/internal/matching"
+	"github.com/duro-dev/duro/internal/schedule"
 	"github.com/duro-dev/duro/internal/stepfn"
 	"github.com/duro-dev/duro/internal/store"
 	"github.com/duro-dev/duro/internal/store/storeopen"
@@ -36,6 +39,7 @@ type Server struct {
 	engine  *engine.Engine
 	matcher *matching.Matcher
 	timers  *timer.Loop
+	batch   *batch.Manager // batch operations (StartBatchOperation…) and their loop
 	// notifier wakes the pollers of the other nodes sharing a PostgreSQL store (nil on SQLite).
 	notifier *cluster.Notifier
 	grpc     *grpc.Server
@@ -47,6 +51,9 @@ type Server struct {
 	sfnLis net.Listener
 	sfn    *http.Server
 	stepfn *stepfn.Service
+
+	// schedules runs Temporal Schedules: their API and the loop that fires them.
+	schedules *schedule.Scheduler
 }
 
 // New validates cfg, opens and migrates the store and binds the listeners, so the addresses are known
@@ -74,7 +81,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// the delay only when that node has died (docs/scaling.md).
 		s.notifier, err = cluster.New(cluster.Config{
 			URL: cfg.Store, Logger: log, Wake: s.matcher.Wake, WakeAll: s.matcher.WakeAll,
-			WakeRun: func(runID string) { s.engine.HistoryChanged(runID) },
+			WakeRun: func(runID string) { s.engine.HistoryChanged(runID); s.schedules.RunChanged(runID) },
 		})
 		if err != nil {
 			st.Close()
@@ -116,7 +123,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		grpc.ChainUnaryInterceptor(temporal.StatusInterceptor(), temporal.RecoverInterceptor(log)),
 	)
 	svc := temporal.New(temporal.Config{Engine: s.engine, Matcher: s.matcher, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, LongPollTimeout: cfg.LongPollTimeout})
-	svc.Register(s.grpc)
+	s.batch = batch.New(batch.Config{Store: st, Engine: s.engine, Clock: cfg.Clock, Logger: log,
+		MaxOperationsPerSecond: cfg.BatchMaxOperationsPerSecond, MaxConcurrentPerNamespace: cfg.BatchMaxConcurrentPerNamespace})
+	s.schedules = schedule.New(schedule.Config{Store: st, Engine: s.engine, Clock: cfg.Clock, Logger: log})
+	workflowservice.RegisterWorkflowServiceServer(s.grpc, temporal.WithSchedules(
+		temporal.WithBatchOperations(svc, s.engine, s.batch, cfg.MaxPayloadBytes), s.engine, s.schedules, cfg.MaxPayloadBytes))
 	temporal.NewOperator(s.engine).Register(s.grpc)
 	s.health = health.NewServer()
 	s.health.SetServingStatus("temporal.api.workflowservice.v1.WorkflowService", healthpb.HealthCheckResponse_SERVING)
@@ -185,6 +196,7 @@ func (s *Server) onTask(t *store.Task) {
 // onHistory runs after the commit of every transition that appended events: history long polls
 // of the run on other nodes (a client waiting for the result, say) re-read it.
 func (s *Server) onHistory(runID string) {
+	s.schedules.RunChanged(runID) // a schedule waiting for this run to close looks at it
 	if s.notifier != nil {
 		s.notifier.PublishRun(runID)
 	}
@@ -216,6 +228,14 @@ func (s *Server) Run(ctx context.Context) error {
 	timersCtx, stopTimers := context.WithCancel(coreCtx)
 	defer stopTimers()
 	core.Go(func() error { return s.timers.Run(timersCtx) })
+	// Schedules stop with the timers: their starts need the committer.
+	schedCtx, stopSchedules := context.WithCancel(coreCtx)
+	defer stopSchedules()
+	core.Go(func() error { return s.schedules.Run(schedCtx) })
+	// Batch jobs stop first: their operations need the committer, and they release their jobs.
+	batchCtx, stopBatch := context.WithCancel(coreCtx)
+	defer stopBatch()
+	core.Go(func() error { return s.batch.Run(batchCtx) })
 	if s.notifier != nil {
 		core.Go(func() error { return s.notifier.Run(coreCtx) })
 	}
@@ -272,6 +292,8 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	s.log.Info("duro serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "sfn", s.SFNAddr(), "store", storeopen.Redact(s.cfg.Store))
 	apiErr := api.Wait()
+	stopBatch()
+	stopSchedules()
 	stopTimers()
 	stopCore()
 	coreErr := core.Wait()
