@@ -101,6 +101,7 @@ func newNode(t testing.TB, name, store string) *node {
 		"DURO_GRPC_ADDR="+n.grpcAddr,
 		"DURO_HTTP_ADDR="+n.httpAddr,
 		"DURO_STORE="+store,
+		"DURO_SFN_ADDR=127.0.0.1:0", // several nodes on one machine: not the fixed 8083
 		"DURO_LOG_LEVEL=info",
 	)
 	t.Cleanup(func() {
