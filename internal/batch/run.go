@@ -154,8 +154,10 @@ func (w *worker) run(ctx context.Context) {
 		w.rec.Cursor = next
 		if err := w.checkpoint(ctx); err != nil {
 			if !errors.Is(err, errLost) {
-				log.Warn("batch: checkpoint", "err", err)
-				w.release(log)
+				if ctx.Err() == nil {
+					log.Warn("batch: checkpoint", "err", err)
+				}
+				w.release(log) // with this page counted: it was done whole
 			}
 			return
 		}
@@ -259,16 +261,21 @@ func (w *worker) checkpoint(ctx context.Context) error {
 func (w *worker) finish(ctx context.Context, log *slog.Logger) {
 	m := w.m
 	now := m.now()
-	w.rec.State = int32(enumspb.BATCH_OPERATION_STATE_COMPLETED)
-	w.rec.CloseTime, w.rec.Owner = now, ""
-	w.rec.Total = w.rec.Done + w.rec.Failed
-	if err := m.put(ctx, w.r, w.rec, m.expiry(ctx, w.r.Namespace, now)); err != nil {
-		if !errors.Is(err, store.ErrConflict) && ctx.Err() == nil {
-			m.log.Warn("batch: complete job", "namespace", w.r.Namespace, "job", w.r.Name, "err", err)
+	done := *w.rec
+	done.State = int32(enumspb.BATCH_OPERATION_STATE_COMPLETED)
+	done.CloseTime, done.Owner = now, ""
+	done.Total = done.Done + done.Failed
+	if err := m.put(ctx, w.r, &done, m.expiry(ctx, w.r.Namespace, now)); err != nil {
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			return // stopped, or taken over
 		}
+		if ctx.Err() == nil {
+			log.Warn("batch: complete job", "err", err)
+		}
+		w.release(log) // still running: whoever resumes it finds nothing left and completes it
 		return
 	}
-	log.Info("batch operation completed", "done", w.rec.Done, "failed", w.rec.Failed)
+	log.Info("batch operation completed", "done", done.Done, "failed", done.Failed)
 }
 
 // stopOnError ends the work on the job after err: a request that can no longer be served (its
@@ -288,10 +295,14 @@ func (w *worker) stopOnError(ctx context.Context, log *slog.Logger, err error) {
 	}
 	m := w.m
 	now := m.now()
-	w.rec.State = int32(enumspb.BATCH_OPERATION_STATE_FAILED)
-	w.rec.CloseTime, w.rec.Owner, w.rec.Failure = now, "", err.Error()
-	if perr := m.put(ctx, w.r, w.rec, m.expiry(ctx, w.r.Namespace, now)); perr != nil && !errors.Is(perr, store.ErrConflict) {
-		log.Warn("batch: fail job", "err", perr)
+	failed := *w.rec
+	failed.State = int32(enumspb.BATCH_OPERATION_STATE_FAILED)
+	failed.CloseTime, failed.Owner, failed.Failure = now, "", err.Error()
+	if perr := m.put(ctx, w.r, &failed, m.expiry(ctx, w.r.Namespace, now)); perr != nil {
+		if !errors.Is(perr, store.ErrConflict) && !errors.Is(perr, store.ErrNotFound) {
+			log.Warn("batch: fail job", "err", perr)
+			w.releaseAfter(log, m.cfg.Lease/2)
+		}
 		return
 	}
 	log.Info("batch operation failed", "err", err)
