@@ -188,6 +188,8 @@ func specFromStart(req *workflowservice.StartWorkflowExecutionRequest) runSpec {
 		ExecutionTimeout: req.GetWorkflowExecutionTimeout().AsDuration(), RunTimeout: req.GetWorkflowRunTimeout().AsDuration(),
 		TaskTimeout: req.GetWorkflowTaskTimeout().AsDuration(), StartDelay: req.GetWorkflowStartDelay().AsDuration(),
 		Identity: req.GetIdentity(), RequestID: req.GetRequestId(), Attempt: 1,
+		// A schedule's runs read the previous run's result or failure (GetLastCompletionResult).
+		ContinuedFailure: req.GetContinuedFailure(), LastCompletion: req.GetLastCompletionResult(),
 	}
 }
 
