@@ -353,3 +353,32 @@ func sfnLogOut() io.Writer {
 	}
 	return io.Discard
 }
+
+// TestSFNStartFromVersion: an execution started from a published version runs that version's
+// definition and says so, even after the machine moved on.
+func TestSFNStartFromVersion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.sfnClient()
+	out, err := c.CreateStateMachine(e.ctx(), &sfnsdk.CreateStateMachineInput{
+		Name: aws.String("versioned"), RoleArn: aws.String(sfnRole), Publish: true,
+		Definition: aws.String(`{"StartAt":"A","States":{"A":{"Type":"Pass","Result":"v1","End":true}}}`),
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, aws.ToString(out.StateMachineVersionArn))
+	_, err = c.UpdateStateMachine(e.ctx(), &sfnsdk.UpdateStateMachineInput{StateMachineArn: out.StateMachineArn,
+		Definition: aws.String(`{"StartAt":"A","States":{"A":{"Type":"Pass","Result":"v2","End":true}}}`)})
+	require.NoError(t, err)
+	for _, tc := range []struct{ arn, want, version string }{
+		{aws.ToString(out.StateMachineVersionArn), `"v1"`, aws.ToString(out.StateMachineVersionArn)},
+		{aws.ToString(out.StateMachineArn), `"v2"`, ""},
+	} {
+		start, err := c.StartExecution(e.ctx(), &sfnsdk.StartExecutionInput{StateMachineArn: aws.String(tc.arn)})
+		require.NoError(t, err)
+		d := e.waitExecution(c, aws.ToString(start.ExecutionArn))
+		require.Equal(t, types.ExecutionStatusSucceeded, d.Status)
+		require.Equal(t, tc.want, aws.ToString(d.Output))
+		require.Equal(t, tc.version, aws.ToString(d.StateMachineVersionArn))
+		require.Equal(t, aws.ToString(out.StateMachineArn), aws.ToString(d.StateMachineArn))
+	}
+}

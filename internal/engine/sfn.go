@@ -74,8 +74,11 @@ type SFNStart struct {
 	Name             string
 	StateMachineArn  string
 	StateMachineName string
-	RoleArn          string
-	Region           string
+	// VersionArn is the published version the execution was started from ("" for the
+	// machine's latest revision).
+	VersionArn string
+	RoleArn    string
+	Region     string
 	// TaskToken turns a task command into the $$.Task.Token of a .waitForTaskToken state;
 	// nil uses [CallbackToken] encoded by the frontend's convention (see stepfn).
 	TaskToken func(namespace, workflowID, runID string, commandID int64) string
@@ -90,6 +93,7 @@ type sfnStartRecord struct {
 	Name             string    `json:"name"`
 	StateMachineArn  string    `json:"stateMachineArn"`
 	StateMachineName string    `json:"stateMachineName"`
+	VersionArn       string    `json:"versionArn,omitempty"`
 	RoleArn          string    `json:"roleArn,omitempty"`
 	Region           string    `json:"region,omitempty"`
 	StartTime        time.Time `json:"startTime"`
@@ -171,7 +175,7 @@ func (e *Engine) StartStateMachine(ctx context.Context, s SFNStart) (runID strin
 		t := e.newRunTxn(spec, expected)
 		rec := &sfnStartRecord{
 			Definition: s.Definition, Input: s.Input, ExecutionArn: s.ExecutionArn, Name: s.Name,
-			StateMachineArn: s.StateMachineArn, StateMachineName: s.StateMachineName, RoleArn: s.RoleArn, Region: s.Region,
+			StateMachineArn: s.StateMachineArn, StateMachineName: s.StateMachineName, VersionArn: s.VersionArn, RoleArn: s.RoleArn, Region: s.Region,
 			StartTime: t.now, Seed: rand.Uint64(), MaxHistoryEvents: e.sfnMaxHistory(),
 		}
 		x, cmds := m.Start(e.sfnConfig(t.ms, rec, input))

@@ -27,6 +27,7 @@ type SFNExecution struct {
 	Name              string
 	Definition        string
 	RoleArn           string
+	VersionArn        string
 	Input             string
 	// Output is set when the execution succeeded.
 	Output *string
@@ -72,7 +73,7 @@ func (e *Engine) DescribeStateMachineExecution(ctx context.Context, namespace, w
 			if err != nil {
 				return nil, internal(err)
 			}
-			out.Definition, out.RoleArn, out.Input = start.Definition, start.RoleArn, start.Input
+			out.Definition, out.RoleArn, out.Input, out.VersionArn = start.Definition, start.RoleArn, start.Input, start.VersionArn
 		}
 	}
 	if ms.open() || ms.CompletionEventID == 0 {

@@ -98,6 +98,7 @@ func (s *Service) StartExecution(ctx context.Context, in *sfn.StartExecutionInpu
 		TaskQueue: TaskQueue, LocalQueue: LocalQueue, RequestID: "sfn-input-" + hex.EncodeToString(sum[:]),
 		Identity: "stepfunctions", Definition: m.Definition, Input: input, ExecutionArn: arn, Name: name,
 		StateMachineArn: m.MachineARN, StateMachineName: m.Name, RoleArn: m.RoleArn, Region: s.cfg.ARN.Region,
+		VersionArn: versionOf(m),
 	})
 	if err != nil {
 		var ee *engine.Error
@@ -110,6 +111,15 @@ func (s *Service) StartExecution(ctx context.Context, in *sfn.StartExecutionInpu
 		return nil, engineErr(err, nil)
 	}
 	return &sfn.StartExecutionOutput{ExecutionArn: arn, StartDate: sfn.Timestamp{Time: start}}, nil
+}
+
+// versionOf is the version ARN an execution of m records: m's own ARN when it names a published
+// version.
+func versionOf(m *StateMachine) string {
+	if m.Version > 0 {
+		return m.ARN
+	}
+	return ""
 }
 
 // describe reads an execution by ARN.
@@ -151,6 +161,7 @@ func (s *Service) DescribeExecution(ctx context.Context, in *sfn.ExecutionArnInp
 	out := &sfn.DescribeExecutionOutput{
 		ExecutionArn: x.ExecutionArn, StateMachineArn: x.StateMachineArn, Name: x.Name, Status: Status(x.Status),
 		StartDate: sfn.Timestamp{Time: x.StartTime}, InputDetails: &sfn.DataDetails{Included: &included},
+		StateMachineVersionArn: x.VersionArn,
 	}
 	if included {
 		input := x.Input
