@@ -254,6 +254,63 @@ func TestBatchTerminateThousandAcrossRestart(t *testing.T) {
 	require.Equal(t, enumspb.BATCH_OPERATION_STATE_COMPLETED, list.GetOperationInfo()[0].GetState())
 }
 
+// TestBatchTerminateAcrossSIGKILL kills the duro process (SIGKILL: no release of the job) while a
+// terminate job has done more than its last checkpoint says, restarts it on the same store, and
+// checks that the job resumes once the dead node's lease has run out and ends with every matching
+// workflow terminated and counted once. The binary runs at Temporal's default 50 a second.
+func TestBatchTerminateAcrossSIGKILL(t *testing.T) {
+	t.Parallel()
+	p := newDuroProcess(t, buildDuro(t), testStore(t))
+	require.NoError(t, p.start())
+	logger := newTestLogger(t)
+	t.Cleanup(logger.close)
+	c := dial(t, p.grpcAddr, logger)
+	e := &env{t: t, c: c, raw: c.WorkflowService(), logger: logger, seq: new(atomic.Int64)}
+	_, err := c.OperatorService().AddSearchAttributes(e.ctx(), &operatorservice.AddSearchAttributesRequest{
+		Namespace:        namespace,
+		SearchAttributes: map[string]enumspb.IndexedValueType{"BatchTag": enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	})
+	require.NoError(t, err)
+	tq := e.id("tq")
+	e.startTagged(tq, "doomed", 200)
+	spared := e.startTagged(tq, "spared", 20)
+
+	job := uuid.NewString()
+	_, err = e.raw.StartBatchOperation(e.ctx(), &workflowservice.StartBatchOperationRequest{
+		Namespace: namespace, JobId: job, Reason: "crash through it", VisibilityQuery: "BatchTag = 'doomed'",
+		Operation: &workflowservice.StartBatchOperationRequest_TerminationOperation{
+			TerminationOperation: &batchpb.BatchOperationTermination{Identity: "batch-test"},
+		},
+	})
+	require.NoError(t, err)
+	// Kill once the job has terminated well past its last checkpoint: that work is lost from its
+	// counters and done again after the restart.
+	var checkpointed, terminated int64
+	require.Eventually(t, func() bool {
+		checkpointed = e.describeBatch(job).GetCompleteOperationCount()
+		terminated = e.count("ExecutionStatus = 'Terminated'")
+		return checkpointed >= 100 && terminated >= checkpointed+20 && terminated < 200
+	}, waitFor, 10*time.Millisecond)
+	p.kill()
+	t.Logf("killed with %d terminated, %d checkpointed", terminated, checkpointed)
+	require.NoError(t, p.start())
+
+	var d *workflowservice.DescribeBatchOperationResponse
+	require.Eventually(t, func() bool {
+		resp, err := e.raw.DescribeBatchOperation(e.ctx(), &workflowservice.DescribeBatchOperationRequest{Namespace: namespace, JobId: job})
+		if err != nil {
+			return false // the client reconnecting
+		}
+		d = resp
+		return d.GetState() != enumspb.BATCH_OPERATION_STATE_RUNNING
+	}, waitFor, tick, "the job resumes after the dead node's lease")
+	require.Equal(t, enumspb.BATCH_OPERATION_STATE_COMPLETED, d.GetState())
+	require.Equal(t, int64(200), d.GetCompleteOperationCount(), "each matching workflow counted once")
+	require.Equal(t, int64(0), d.GetFailureOperationCount())
+	require.EqualValues(t, 200, e.count("BatchTag = 'doomed' AND ExecutionStatus = 'Terminated'"))
+	require.EqualValues(t, len(spared), e.count("BatchTag = 'spared' AND ExecutionStatus = 'Running'"))
+}
+
 // TestBatchSignalExactlyOnceAcrossRestart signals 200 workflows with the node restarted while a
 // page of them is half done: the redone page signals no workflow twice.
 func TestBatchSignalExactlyOnceAcrossRestart(t *testing.T) {
