@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,11 @@ import (
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/duro-dev/duro/internal/clock"
 	"github.com/duro-dev/duro/internal/server"
@@ -381,4 +387,53 @@ func TestSFNStartFromVersion(t *testing.T) {
 		require.Equal(t, tc.version, aws.ToString(d.StateMachineVersionArn))
 		require.Equal(t, aws.ToString(out.StateMachineArn), aws.ToString(d.StateMachineArn))
 	}
+}
+
+// TestSFNLocalTaskOfADeadNodeRunsAgain: a local resource in flight when its node stops is run
+// again by the next node once its heartbeats stop, instead of waiting out the state's timeout.
+func TestSFNLocalTaskOfADeadNodeRunsAgain(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	flag := dir + "/second-node"
+	resources := dir + "/resources.json"
+	cmd := `if [ -f ` + flag + ` ]; then cat; else sleep 600; fi`
+	b, err := json.Marshal(map[string]any{"resources": map[string]string{"slow-fn": cmd}})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(resources, b, 0o600))
+	withResources := func(c *server.Config) { c.SFN.ResourcesFile = resources }
+	store, clk := testStore(t), clock.NewManual()
+
+	n1 := startSFNNode(t, store, clk, withResources)
+	c := sfnClientAt(n1.srv.SFNAddr())
+	ctx := context.Background()
+	sm, err := c.CreateStateMachine(ctx, &sfnsdk.CreateStateMachineInput{Name: aws.String("local"), RoleArn: aws.String(sfnRole),
+		Definition: aws.String(`{"StartAt":"Call","States":{"Call":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+			"Parameters":{"FunctionName":"arn:aws:lambda:us-east-1:123456789012:function:slow-fn","Payload.$":"$"},"OutputPath":"$.Payload","End":true}}}`)})
+	require.NoError(t, err)
+	start, err := c.StartExecution(ctx, &sfnsdk.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Input: aws.String(`{"x":1}`)})
+	require.NoError(t, err)
+	// The first node has started the task (it is sleeping in the command).
+	conn, err := grpc.NewClient(n1.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	raw := workflowservice.NewWorkflowServiceClient(conn)
+	require.Eventually(t, func() bool {
+		d, err := raw.DescribeWorkflowExecution(ctx, &workflowservice.DescribeWorkflowExecutionRequest{Namespace: namespace,
+			Execution: &commonpb.WorkflowExecution{WorkflowId: "local:" + path.Base(strings.ReplaceAll(aws.ToString(start.ExecutionArn), ":", "/"))}})
+		return err == nil && len(d.GetPendingActivities()) == 1 && d.GetPendingActivities()[0].GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED
+	}, waitFor, tick)
+	n1.stop()
+
+	require.NoError(t, os.WriteFile(flag, nil, 0o600))
+	n2 := startSFNNode(t, store, clk, withResources)
+	c = sfnClientAt(n2.srv.SFNAddr())
+	clk.Advance(31 * time.Second) // the heartbeat timeout: the attempt is handed out again
+	require.Eventually(t, func() bool {
+		clk.Advance(time.Second) // the redelivery's back-off
+		d, err := c.DescribeExecution(ctx, &sfnsdk.DescribeExecutionInput{ExecutionArn: start.ExecutionArn})
+		return err == nil && d.Status != types.ExecutionStatusRunning
+	}, waitFor, 100*time.Millisecond)
+	d := waitExecutionAt(t, c, aws.ToString(start.ExecutionArn))
+	require.Equal(t, types.ExecutionStatusSucceeded, d.Status, "error %s: %s", aws.ToString(d.Error), aws.ToString(d.Cause))
+	require.JSONEq(t, `{"x":1}`, aws.ToString(d.Output))
 }

@@ -50,6 +50,10 @@ const SFNMarker = "StepFunctions"
 // sfnNoTimeout is the task timeout when a Task state gives none: Step Functions' 99999999 s.
 const sfnNoTimeout = 99999999 * time.Second
 
+// sfnLocalHeartbeat is the heartbeat timeout of a local task whose state sets none: how long a
+// task run by a node that died waits before another node runs it.
+const sfnLocalHeartbeat = 30 * time.Second
+
 // SFNMaxHistoryEvents is Step Functions' history limit of a standard execution.
 const SFNMaxHistoryEvents = 25000
 
@@ -632,7 +636,19 @@ func (t *txn) sfnTask(id int64, tc *asl.TaskCommand) error {
 	if hb > timeout {
 		hb = timeout
 	}
-	rp := &commonpb.RetryPolicy{InitialInterval: durationpb.New(time.Second), BackoffCoefficient: 2, MaximumInterval: durationpb.New(100 * time.Second), MaximumAttempts: 1}
+	maxAttempts, nonRetryable := int32(1), []string(nil)
+	if queue == ms.SFN.LocalQueue && tc.Token == "" {
+		// The node's local runner heartbeats while it runs the resource. If the node dies, the
+		// heartbeat times out and the attempt is handed out again: redelivery of an attempt that
+		// never finished, not a Step Functions retry (the resource's own failures and the
+		// state's TimeoutSeconds are final, and the decider's Retry applies to them).
+		if hb <= 0 {
+			hb = min(sfnLocalHeartbeat, timeout)
+		}
+		maxAttempts, nonRetryable = 0, []string{"TemporalTimeout:StartToClose"}
+	}
+	rp := &commonpb.RetryPolicy{InitialInterval: durationpb.New(time.Second), BackoffCoefficient: 2, MaximumInterval: durationpb.New(100 * time.Second),
+		MaximumAttempts: maxAttempts, NonRetryableErrorTypes: nonRetryable}
 	attrs := &historypb.ActivityTaskScheduledEventAttributes{
 		ActivityId:             strconv.FormatInt(id, 10),
 		ActivityType:           &commonpb.ActivityType{Name: typ},
@@ -657,7 +673,7 @@ func (t *txn) sfnTask(id int64, tc *asl.TaskCommand) error {
 		ScheduledEventID: ev.EventId, ActivityID: attrs.ActivityId, ActivityType: typ, TaskQueue: queue, Attrs: raw,
 		ScheduleToClose: timeout, ScheduleToStart: timeout, StartToClose: timeout, Heartbeat: hb,
 		Attempt: 1, FirstScheduledTime: t.now, CurrentAttemptScheduledTime: t.now,
-		RetryInitial: time.Second, RetryCoefficient: 2, RetryMaximum: 100 * time.Second, RetryMaxAttempts: 1,
+		RetryInitial: time.Second, RetryCoefficient: 2, RetryMaximum: 100 * time.Second, RetryMaxAttempts: maxAttempts, NonRetryable: nonRetryable,
 		Callback: tc.Token != "",
 	}
 	if ms.Activities == nil {

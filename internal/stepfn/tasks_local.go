@@ -193,6 +193,10 @@ func (s *Service) runLocalTask(ctx context.Context, resp *workflowservice.PollAc
 		runCtx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
+	if hb := resp.GetHeartbeatTimeout().AsDuration(); hb > 0 && !callback {
+		stop := s.heartbeat(runCtx, ref, hb/3)
+		defer stop()
+	}
 	tasks := &asllocal.Tasks{Targets: map[string]string{resource: target}}
 	res := tasks.RunTask(runCtx, &asl.TaskCommand{Resource: resource, Input: payload})
 	if res.TimedOut || res.HeartbeatTimedOut {
@@ -230,4 +234,27 @@ func (s *Service) report(ctx context.Context, ref engine.ActivityRef, res asl.Ta
 	if err != nil && ctx.Err() == nil {
 		s.log.Debug("local task outcome not recorded", "workflow", ref.WorkflowID, "activity", ref.ActivityID, "err", err)
 	}
+}
+
+// heartbeat records, every interval until stop is called, that this node still runs the task:
+// the engine hands the attempt to another node only when the heartbeats stop (the node died).
+func (s *Service) heartbeat(ctx context.Context, ref engine.ActivityRef, interval time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(max(interval, 100*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := s.cfg.Engine.HeartbeatActivity(ctx, ref, nil); err != nil && ctx.Err() == nil {
+					s.log.Debug("local task heartbeat", "workflow", ref.WorkflowID, "activity", ref.ActivityID, "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
