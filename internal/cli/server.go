@@ -51,6 +51,20 @@ func runServer(ctx context.Context, env *Env, args []string) int {
 		return fail(env, "server", &usageError{message: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), hint: "duro server --store sqlite:./duro.db"})
 	}
 	cfg.MaxPayloadBytes = maxPayload
+	if v := env.Getenv("DURO_BATCH_MAX_OPERATIONS_PER_SECOND"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return fail(env, "server", &usageError{message: fmt.Sprintf("DURO_BATCH_MAX_OPERATIONS_PER_SECOND=%q is not a positive number", v), hint: "DURO_BATCH_MAX_OPERATIONS_PER_SECOND=50 duro server"})
+		}
+		cfg.BatchMaxOperationsPerSecond = f
+	}
+	if v := env.Getenv("DURO_BATCH_MAX_CONCURRENT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fail(env, "server", &usageError{message: fmt.Sprintf("DURO_BATCH_MAX_CONCURRENT=%q is not a positive number", v), hint: "DURO_BATCH_MAX_CONCURRENT=1 duro server"})
+		}
+		cfg.BatchMaxConcurrentPerNamespace = n
+	}
 	if v := env.Getenv("DURO_SFN_MAX_HISTORY_EVENTS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
