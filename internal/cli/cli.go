@@ -30,6 +30,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"server":  {"run a Duro server (Temporal gRPC API, HTTP health and metrics)", runServer},
 		"asl":     {"validate or run an Amazon States Language definition locally", runASL},
+		"sfn":     {"create, start, describe and list state machines and executions on a running Duro", runSFN},
 		"migrate": {"apply the store's migrations and exit", runMigrate},
 	}
 }
