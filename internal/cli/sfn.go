@@ -35,7 +35,7 @@ verbs:
   list [NAME]             the executions of NAME, newest first; without NAME, the state machines
 
 An execution EXEC is its ARN, MACHINE:NAME, or its NAME alone when only one machine has an
-execution of that name.
+execution of that name. describe takes a bare name for a state machine's first.
 
 flags of every verb:
   --endpoint URL          the Step Functions API (env DURO_SFN_ENDPOINT; default http://127.0.0.1:8083)
