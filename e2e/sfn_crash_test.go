@@ -25,8 +25,8 @@ import (
 
 const (
 	sfnCrashExecutions = 200
-	sfnCrashTasks      = 4 // Task states each execution runs: First, Square, Negate, Shift
-	sfnCrashDeadline   = 90 * time.Second
+	sfnCrashTasks      = 4                 // Task states each execution runs: First, Square, Negate, Shift
+	sfnCrashDeadline   = 120 * time.Second // a bound for a loaded CI machine; the test takes about 15 s
 	sfnCrashMachine    = "crashsfn"
 )
 
