@@ -386,11 +386,7 @@ func TestSFNDescribeExecutionByStatus(t *testing.T) {
 	e.clk.Advance(61 * time.Second)
 	d = e.waitExecution(c, timedOut)
 	require.Equal(t, types.ExecutionStatusTimedOut, d.Status)
-	// AWS also answers error States.Timeout here. Duro leaves it out (engine bug, reported):
-	// DescribeStateMachineExecution looks for the error only in the event just before the close
-	// event, which here is the Wait timer's TimerCanceled, not the marker holding
-	// ExecutionTimedOut. The assertion waits for the fix:
-	//	require.Equal(t, "States.Timeout", aws.ToString(d.Error))
+	require.Equal(t, "States.Timeout", aws.ToString(d.Error), "as AWS answers")
 	require.Nil(t, d.Output)
 	require.NotNil(t, d.StopDate)
 	h := e.sfnHistory(c, timedOut)

@@ -79,13 +79,22 @@ func (e *Engine) DescribeStateMachineExecution(ctx context.Context, namespace, w
 	if ms.open() || ms.CompletionEventID == 0 {
 		return out, nil
 	}
-	from := ms.CompletionEventID - 1
-	if from < 1 {
-		from = 1
-	}
-	closing, err := e.readEvents(ctx, namespace, runID, from, ms.CompletionEventID+1, 0)
+	// The close event, and the last marker before it (a few command events, such as canceled
+	// timers, may sit between them): it holds ExecutionTimedOut or ExecutionAborted.
+	rows, err := e.store.ReadEventsReverse(ctx, namespace, runID, ms.CompletionEventID, 64)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(fmt.Errorf("read history: %w", err))
+	}
+	var closing []*historypb.HistoryEvent
+	for _, row := range rows {
+		ev := &historypb.HistoryEvent{}
+		if err := proto.Unmarshal(row.Data, ev); err != nil {
+			return nil, internal(fmt.Errorf("decode event %d: %w", row.EventID, err))
+		}
+		closing = append(closing, ev)
+		if ev.GetEventType() == enumspb.EVENT_TYPE_MARKER_RECORDED {
+			break
+		}
 	}
 	for _, ev := range closing {
 		switch ev.GetEventType() {
