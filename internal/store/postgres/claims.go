@@ -19,7 +19,8 @@ const qClaimTasks = "claim_tasks"
 // first. One statement, one round trip: the rows are picked with FOR UPDATE SKIP LOCKED, so
 // concurrent claimers on any node split the backlog instead of reading the same rows and losing
 // the DELETE race in Apply, and their new visible_at hides them from later claims until the hold
-// ends (when a claimer that died lets them show again).
+// ends (when a claimer that died lets them show again). The hold is not worth a WAL flush: the
+// statement commits asynchronously (queries/claims.sql).
 func (s *Store) ClaimTasks(ctx context.Context, q store.TaskQueueKey, now time.Time, lease time.Duration, limit int) ([]store.Task, error) {
 	rows, err := s.pool.Query(ctx, qClaimTasks, q.Namespace, q.Name, int32(q.Kind), now, now.Add(lease), limitArg(limit))
 	if err != nil {
