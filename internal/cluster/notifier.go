@@ -1,7 +1,10 @@
 // Package cluster holds what the stateless nodes sharing one PostgreSQL database need from each
-// other: today, a coalesced cross-node wake-up through LISTEN/NOTIFY ([Notifier]) for task queues
-// (a poller of another node re-reads the backlog) and for histories (a history long poll of
-// another node, such as a client waiting for a workflow's result, re-reads the run).
+// other: membership rows with heartbeats and expiry ([Membership]), and a coalesced cross-node
+// wake-up through LISTEN/NOTIFY ([Notifier]) for task queues (a poller of another node re-reads
+// the backlog), for histories (a history long poll of another node, such as a client waiting for
+// a workflow's result, re-reads the run), and for the queries and updates the engine relays
+// between nodes through database records (a poller looks for the records waiting for its queue,
+// a waiting caller re-reads the record of its query or the updates of its run).
 //
 // The database stays the only truth (DESIGN.md, invariant 6). A task is a row committed by the
 // transition that created it, claimed by the transition that deletes it; a notification only tells
@@ -52,6 +55,13 @@ type Config struct {
 	Wake func(store.TaskQueueKey)
 	// WakeRun is called when another node appended to a run's history.
 	WakeRun func(runID string)
+	// WakeWork is called when another node has a query or a speculative workflow task waiting
+	// for a poller of a queue (engine records).
+	WakeWork func(store.TaskQueueKey)
+	// WakeUpdates is called when another node changed the update records of a run.
+	WakeUpdates func(runID string)
+	// Answered is called when another node recorded the answer to a query.
+	Answered func(queryID string)
 	// WakeAll is called after every successful LISTEN (the first and each reconnect): whatever was
 	// published while the node was not listening must be looked for.
 	WakeAll func()
@@ -62,6 +72,9 @@ type Config struct {
 	// IdleCheck is how long the listener waits for a notification before it pings its connection,
 	// so a silently dead connection is noticed (default 15 s).
 	IdleCheck time.Duration
+	// Node is this node's ID, carried by every notification so that a node ignores its own;
+	// empty means a random one.
+	Node string
 }
 
 // WithDefaults returns c with every unset field given its default.
@@ -78,6 +91,15 @@ func (c Config) WithDefaults() Config {
 	if c.WakeAll == nil {
 		c.WakeAll = func() {}
 	}
+	if c.WakeWork == nil {
+		c.WakeWork = func(store.TaskQueueKey) {}
+	}
+	if c.WakeUpdates == nil {
+		c.WakeUpdates = func(string) {}
+	}
+	if c.Answered == nil {
+		c.Answered = func(string) {}
+	}
 	if c.Coalesce <= 0 {
 		c.Coalesce = 2 * time.Millisecond
 	}
@@ -93,24 +115,24 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Notifier publishes this node's new task queue keys to the other nodes and delivers theirs.
-// Publish is safe for concurrent use and never blocks; Run does the I/O.
+// Notifier publishes this node's wake-ups (task queue keys, runs, query and update signals) to
+// the other nodes and delivers theirs. The Publish methods are safe for concurrent use and never
+// block; Run does the I/O.
 type Notifier struct {
 	cfg    Config
 	connCf *pgx.ConnConfig
-	node   string // random ID, so a node ignores its own notifications
+	node   string // so a node ignores its own notifications
 
-	mu          sync.Mutex
-	pending     map[store.TaskQueueKey]struct{}
-	pendingRuns map[string]struct{}
-	kick        chan struct{}
+	mu      sync.Mutex
+	pending batch // published, not yet sent
+	kick    chan struct{}
 
 	published, notifies, received, reconnects atomic.Int64
 }
 
 // Stats counts what a notifier did, for tests and metrics.
 type Stats struct {
-	Published  int64 // keys and runs handed to Publish and PublishRun
+	Published  int64 // keys, runs and IDs handed to the Publish methods
 	Notifies   int64 // NOTIFY messages sent
 	Received   int64 // keys and runs received from other nodes
 	Reconnects int64 // successful LISTENs after the first
@@ -128,34 +150,51 @@ func New(cfg Config) (*Notifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
+	node := cfg.Node
+	if node == "" {
+		if node, err = NewNodeID(); err != nil {
+			return nil, err
+		}
+	}
+	return &Notifier{cfg: cfg, connCf: pc.ConnConfig, node: node, pending: newBatch(), kick: make(chan struct{}, 1)}, nil
+}
+
+// NewNodeID returns a random node ID (16 hex digits).
+func NewNodeID() (string, error) {
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {
-		return nil, fmt.Errorf("node id: %w", err)
+		return "", fmt.Errorf("node id: %w", err)
 	}
-	return &Notifier{
-		cfg:         cfg,
-		connCf:      pc.ConnConfig,
-		node:        hex.EncodeToString(id[:]),
-		pending:     map[store.TaskQueueKey]struct{}{},
-		pendingRuns: map[string]struct{}{},
-		kick:        make(chan struct{}, 1),
-	}, nil
+	return hex.EncodeToString(id[:]), nil
 }
 
 // Publish announces that task rows of key were committed. It only records the key; the sender
 // coalesces keys into one NOTIFY per window.
 func (n *Notifier) Publish(key store.TaskQueueKey) {
-	n.mu.Lock()
-	n.pending[key] = struct{}{}
-	n.mu.Unlock()
-	n.published.Add(1)
-	n.poke()
+	n.add(func(b *batch) { b.keys[key] = struct{}{} })
 }
 
 // PublishRun announces that a run's history grew, coalesced like [Notifier.Publish].
-func (n *Notifier) PublishRun(runID string) {
+func (n *Notifier) PublishRun(runID string) { n.add(func(b *batch) { b.runs[runID] = struct{}{} }) }
+
+// PublishWork announces that a query or a speculative workflow task waits for a poller of key.
+func (n *Notifier) PublishWork(key store.TaskQueueKey) {
+	n.add(func(b *batch) { b.work[key] = struct{}{} })
+}
+
+// PublishUpdates announces that the update records of a run changed.
+func (n *Notifier) PublishUpdates(runID string) {
+	n.add(func(b *batch) { b.updates[runID] = struct{}{} })
+}
+
+// PublishAnswer announces that the answer to a query was recorded.
+func (n *Notifier) PublishAnswer(queryID string) {
+	n.add(func(b *batch) { b.answers[queryID] = struct{}{} })
+}
+
+func (n *Notifier) add(f func(*batch)) {
 	n.mu.Lock()
-	n.pendingRuns[runID] = struct{}{}
+	f(&n.pending)
 	n.mu.Unlock()
 	n.published.Add(1)
 	n.poke()
@@ -184,12 +223,46 @@ func (n *Notifier) Run(ctx context.Context) error {
 	return nil
 }
 
-// message is one NOTIFY payload: the sending node, the queue keys as [kind, namespace, name], and
-// the run IDs whose history grew.
+// message is one NOTIFY payload: the sending node, the queue keys as [kind, namespace, name] of
+// new task rows (k) and of waiting queries or speculative tasks (w), the run IDs whose history
+// grew (r) or whose update records changed (u), and the IDs of answered queries (a).
 type message struct {
-	Node string   `json:"n"`
-	Keys [][]any  `json:"k,omitempty"`
-	Runs []string `json:"r,omitempty"`
+	Node    string   `json:"n"`
+	Keys    [][]any  `json:"k,omitempty"`
+	Work    [][]any  `json:"w,omitempty"`
+	Runs    []string `json:"r,omitempty"`
+	Updates []string `json:"u,omitempty"`
+	Answers []string `json:"a,omitempty"`
+}
+
+// batch is what waits to be sent: sets, so a burst of publishes of one key leaves once.
+type batch struct {
+	keys, work             map[store.TaskQueueKey]struct{}
+	runs, updates, answers map[string]struct{}
+}
+
+func newBatch() batch {
+	return batch{keys: map[store.TaskQueueKey]struct{}{}, work: map[store.TaskQueueKey]struct{}{},
+		runs: map[string]struct{}{}, updates: map[string]struct{}{}, answers: map[string]struct{}{}}
+}
+
+func (b batch) empty() bool {
+	return len(b.keys)+len(b.work)+len(b.runs)+len(b.updates)+len(b.answers) == 0
+}
+
+// merge adds o's entries to b.
+func (b batch) merge(o batch) {
+	for k := range o.keys {
+		b.keys[k] = struct{}{}
+	}
+	for k := range o.work {
+		b.work[k] = struct{}{}
+	}
+	for _, pair := range [][2]map[string]struct{}{{b.runs, o.runs}, {b.updates, o.updates}, {b.answers, o.answers}} {
+		for id := range pair[1] {
+			pair[0][id] = struct{}{}
+		}
+	}
 }
 
 // channel is the NOTIFY channel of the schema conn works on: one per schema, within PostgreSQL's
@@ -296,17 +369,25 @@ func (n *Notifier) deliver(payload string) {
 	if m.Node == n.node {
 		return // our own: matching already had the rows at commit
 	}
-	for _, k := range m.Keys {
-		key, ok := decodeKey(k)
-		if !ok {
-			continue
+	for _, keys := range []struct {
+		list [][]any
+		wake func(store.TaskQueueKey)
+	}{{m.Keys, n.cfg.Wake}, {m.Work, n.cfg.WakeWork}} {
+		for _, k := range keys.list {
+			if key, ok := decodeKey(k); ok {
+				n.received.Add(1)
+				keys.wake(key)
+			}
 		}
-		n.received.Add(1)
-		n.cfg.Wake(key)
 	}
-	for _, r := range m.Runs {
-		n.received.Add(1)
-		n.cfg.WakeRun(r)
+	for _, ids := range []struct {
+		list []string
+		wake func(string)
+	}{{m.Runs, n.cfg.WakeRun}, {m.Updates, n.cfg.WakeUpdates}, {m.Answers, n.cfg.Answered}} {
+		for _, id := range ids.list {
+			n.received.Add(1)
+			ids.wake(id)
+		}
 	}
 }
 
@@ -342,8 +423,8 @@ func (n *Notifier) send(ctx context.Context) {
 		if !sleep(ctx, n.cfg.Coalesce) {
 			return
 		}
-		keys, runs := n.take()
-		if len(keys) == 0 && len(runs) == 0 {
+		b := n.take()
+		if b.empty() {
 			continue
 		}
 		if conn == nil {
@@ -352,7 +433,7 @@ func (n *Notifier) send(ctx context.Context) {
 				return
 			}
 		}
-		err := n.notify(ctx, conn, ch, keys, runs)
+		err := n.notify(ctx, conn, ch, b)
 		if err == nil {
 			wait = n.cfg.MinBackoff
 			continue
@@ -366,12 +447,7 @@ func (n *Notifier) send(ctx context.Context) {
 		conn.Close(context.Background())
 		conn = nil
 		n.mu.Lock()
-		for _, k := range keys {
-			n.pending[k] = struct{}{}
-		}
-		for _, r := range runs {
-			n.pendingRuns[r] = struct{}{}
-		}
+		n.pending.merge(b)
 		n.mu.Unlock()
 		if !sleep(ctx, jitter(wait)) {
 			return
@@ -384,92 +460,92 @@ func (n *Notifier) send(ctx context.Context) {
 	}
 }
 
-// take empties the pending sets.
-func (n *Notifier) take() ([]store.TaskQueueKey, []string) {
+// take empties the pending sets and returns what they held.
+func (n *Notifier) take() batch {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	keys := make([]store.TaskQueueKey, 0, len(n.pending))
-	for k := range n.pending {
-		keys = append(keys, k)
-	}
-	clear(n.pending)
-	runs := make([]string, 0, len(n.pendingRuns))
-	for r := range n.pendingRuns {
-		runs = append(runs, r)
-	}
-	clear(n.pendingRuns)
-	return keys, runs
+	b := n.pending
+	n.pending = newBatch()
+	return b
 }
 
-// notify sends keys and runs in as few payloads as fit, pipelined in one round trip.
-func (n *Notifier) notify(ctx context.Context, conn *pgx.Conn, ch string, keys []store.TaskQueueKey, runs []string) error {
-	payloads, err := encode(n.node, keys, runs)
+// notify sends b in as few payloads as fit, pipelined in one round trip.
+func (n *Notifier) notify(ctx context.Context, conn *pgx.Conn, ch string, b batch) error {
+	payloads, err := encode(n.node, b)
 	if err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
+	q := &pgx.Batch{}
 	for _, p := range payloads {
-		b.Queue("SELECT pg_notify($1, $2)", ch, p)
+		q.Queue("SELECT pg_notify($1, $2)", ch, p)
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := conn.SendBatch(sctx, b).Close(); err != nil {
-		return fmt.Errorf("notify %d queues and %d runs: %w", len(keys), len(runs), err)
+	if err := conn.SendBatch(sctx, q).Close(); err != nil {
+		return fmt.Errorf("notify %d queues and %d runs: %w", len(b.keys)+len(b.work), len(b.runs)+len(b.updates)+len(b.answers), err)
 	}
 	n.notifies.Add(int64(len(payloads)))
 	return nil
 }
 
-// encode packs keys and runs into JSON payloads of at most maxPayload bytes each.
-func encode(node string, keys []store.TaskQueueKey, runs []string) ([]string, error) {
+// encode packs b into JSON payloads of at most maxPayload bytes each.
+func encode(node string, b batch) ([]string, error) {
 	var out []string
 	m := message{Node: node}
 	size := 0
 	flush := func() error {
-		if len(m.Keys) == 0 && len(m.Runs) == 0 {
+		if len(m.Keys)+len(m.Work)+len(m.Runs)+len(m.Updates)+len(m.Answers) == 0 {
 			return nil
 		}
-		b, err := json.Marshal(m)
+		data, err := json.Marshal(m)
 		if err != nil {
 			return fmt.Errorf("encode notification: %w", err)
 		}
-		out = append(out, string(b))
-		m.Keys, m.Runs, size = nil, nil, 0
+		out = append(out, string(data))
+		m = message{Node: node}
+		size = 0
 		return nil
 	}
-	for _, k := range keys {
-		kb, err := json.Marshal([]any{int32(k.Kind), k.Namespace, k.Name})
+	// add appends one entry, flushing first if it would not fit; an entry too long to announce
+	// at all (a name of control characters, escaped six-fold) is left out: its readers find the
+	// records or rows on their next read anyway.
+	add := func(v any, to func()) error {
+		eb, err := json.Marshal(v)
 		if err != nil {
-			return nil, fmt.Errorf("encode queue key: %w", err)
+			return fmt.Errorf("encode notification entry: %w", err)
 		}
-		if len(kb)+64 > maxPayload {
-			// Too long to announce (a name of control characters, escaped six-fold): its pollers
-			// find the rows on their next backlog read.
-			continue
+		if len(eb)+64 > maxPayload {
+			return nil
 		}
-		if size+len(kb)+64 > maxPayload {
+		if size+len(eb)+64 > maxPayload {
 			if err := flush(); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		m.Keys = append(m.Keys, []any{int32(k.Kind), k.Namespace, k.Name})
-		size += len(kb) + 1
+		to()
+		size += len(eb) + 1
+		return nil
 	}
-	for _, r := range runs {
-		rb, err := json.Marshal(r)
-		if err != nil {
-			return nil, fmt.Errorf("encode run ID: %w", err)
-		}
-		if len(rb)+64 > maxPayload {
-			continue
-		}
-		if size+len(rb)+64 > maxPayload {
-			if err := flush(); err != nil {
+	for _, keys := range []struct {
+		set map[store.TaskQueueKey]struct{}
+		dst *[][]any
+	}{{b.keys, &m.Keys}, {b.work, &m.Work}} {
+		for k := range keys.set {
+			v := []any{int32(k.Kind), k.Namespace, k.Name}
+			if err := add(v, func() { *keys.dst = append(*keys.dst, v) }); err != nil {
 				return nil, err
 			}
 		}
-		m.Runs = append(m.Runs, r)
-		size += len(rb) + 1
+	}
+	for _, ids := range []struct {
+		set map[string]struct{}
+		dst *[]string
+	}{{b.runs, &m.Runs}, {b.updates, &m.Updates}, {b.answers, &m.Answers}} {
+		for id := range ids.set {
+			if err := add(id, func() { *ids.dst = append(*ids.dst, id) }); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := flush(); err != nil {
 		return nil, err

@@ -21,6 +21,9 @@ type recorder struct {
 	woken   map[store.TaskQueueKey]int
 	runs    map[string]int
 	wakeAll int
+
+	work             map[store.TaskQueueKey]int
+	updates, answers map[string]int
 }
 
 func (r *recorder) run(id string) {
@@ -56,8 +59,14 @@ func (r *recorder) counts(k store.TaskQueueKey) (woken, wakeAll int) {
 // start runs a notifier on url until the test ends.
 func start(t *testing.T, url string) (*Notifier, *recorder) {
 	t.Helper()
-	r := &recorder{woken: map[store.TaskQueueKey]int{}, runs: map[string]int{}}
-	n, err := New(Config{URL: url, Wake: r.wake, WakeRun: r.run, WakeAll: r.all, MinBackoff: 20 * time.Millisecond, IdleCheck: time.Second})
+	r := &recorder{woken: map[store.TaskQueueKey]int{}, runs: map[string]int{},
+		work: map[store.TaskQueueKey]int{}, updates: map[string]int{}, answers: map[string]int{}}
+	count := func(m map[string]int) func(string) {
+		return func(id string) { r.mu.Lock(); m[id]++; r.mu.Unlock() }
+	}
+	n, err := New(Config{URL: url, Wake: r.wake, WakeRun: r.run, WakeAll: r.all, MinBackoff: 20 * time.Millisecond, IdleCheck: time.Second,
+		WakeWork:    func(k store.TaskQueueKey) { r.mu.Lock(); r.work[k]++; r.mu.Unlock() },
+		WakeUpdates: count(r.updates), Answered: count(r.answers)})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -97,9 +106,22 @@ func TestNotifier(t *testing.T) {
 		require.Eventually(t, func() bool { return rb.runCount("run-1") >= 1 }, 10*time.Second, 5*time.Millisecond)
 		require.Zero(t, ra.runCount("run-1"))
 	})
+	t.Run("query and update signals are announced", func(t *testing.T) {
+		work := store.TaskQueueKey{Namespace: "default", Name: "work", Kind: store.TaskWorkflow}
+		a.PublishWork(work)
+		a.PublishUpdates("run-2")
+		a.PublishAnswer("query-1")
+		require.Eventually(t, func() bool {
+			rb.mu.Lock()
+			defer rb.mu.Unlock()
+			return rb.work[work] >= 1 && rb.updates["run-2"] >= 1 && rb.answers["query-1"] >= 1
+		}, 10*time.Second, 5*time.Millisecond)
+		w, _ := rb.counts(work)
+		require.Zero(t, w, "work is not a task-row wake-up")
+	})
 	t.Run("publishes are coalesced", func(t *testing.T) {
 		st := a.Stats()
-		require.Equal(t, int64(n+1), st.Published)
+		require.Equal(t, int64(n+4), st.Published)
 		require.Less(t, st.Notifies, int64(n/4), "200 publishes of one key in a burst must share NOTIFYs")
 	})
 	t.Run("the publishing node ignores its own notifications", func(t *testing.T) {
@@ -155,26 +177,34 @@ func TestNotifierReconnects(t *testing.T) {
 }
 
 func TestEncodeSplitsLongBatches(t *testing.T) {
-	var keys []store.TaskQueueKey
+	b := newBatch()
 	for i := range 500 {
-		keys = append(keys, store.TaskQueueKey{Namespace: "default", Name: strings.Repeat("q", 40) + string(rune('a'+i%26)) + strings.Repeat("z", i%7), Kind: store.TaskWorkflow})
+		b.keys[store.TaskQueueKey{Namespace: "default", Name: fmt.Sprintf("%s-%d", strings.Repeat("q", 40), i), Kind: store.TaskWorkflow}] = struct{}{}
 	}
-	keys = append(keys, store.TaskQueueKey{Namespace: "default", Name: strings.Repeat("\x01", 1200), Kind: store.TaskWorkflow})
-	var runs []string
+	b.keys[store.TaskQueueKey{Namespace: "default", Name: strings.Repeat("\x01", 1200), Kind: store.TaskWorkflow}] = struct{}{}
 	for i := range 400 {
-		runs = append(runs, fmt.Sprintf("%08d-0000-4000-8000-000000000000", i))
+		b.runs[fmt.Sprintf("%08d-0000-4000-8000-000000000000", i)] = struct{}{}
 	}
-	payloads, err := encode("node", keys, runs)
+	for i := range 30 {
+		b.work[store.TaskQueueKey{Namespace: "default", Name: fmt.Sprintf("work-%d", i), Kind: store.TaskWorkflow}] = struct{}{}
+		b.updates[fmt.Sprintf("run-%d", i)] = struct{}{}
+		b.answers[fmt.Sprintf("query-%d", i)] = struct{}{}
+	}
+	payloads, err := encode("node", b)
 	require.NoError(t, err)
 	require.Greater(t, len(payloads), 1)
 	n := &Notifier{node: "other", cfg: Config{}.WithDefaults()}
-	got, gotRuns := 0, 0
+	got, gotRuns, gotWork, gotUpdates, gotAnswers := 0, 0, 0, 0, 0
 	n.cfg.Wake = func(store.TaskQueueKey) { got++ }
 	n.cfg.WakeRun = func(string) { gotRuns++ }
+	n.cfg.WakeWork = func(store.TaskQueueKey) { gotWork++ }
+	n.cfg.WakeUpdates = func(string) { gotUpdates++ }
+	n.cfg.Answered = func(string) { gotAnswers++ }
 	for _, p := range payloads {
 		require.LessOrEqual(t, len(p), maxPayload)
 		n.deliver(p)
 	}
 	require.Equal(t, 500, got, "every key but the one too long to announce")
 	require.Equal(t, 400, gotRuns)
+	require.Equal(t, []int{30, 30, 30}, []int{gotWork, gotUpdates, gotAnswers})
 }
