@@ -100,7 +100,7 @@ func (t *txn) completeWFT(req *workflowservice.RespondWorkflowTaskCompletedReque
 		t.msgs[m.GetId()] = m
 	}
 	k := execKey{ms.Namespace, ms.WorkflowID, ms.RunID}
-	t.after = append(t.after, func() { t.e.applyRejections(req.GetMessages()) })
+	t.after = append(t.after, func() { t.e.applyRejections(k, req.GetMessages()) })
 	closed := false
 	for i, cmd := range req.GetCommands() {
 		if closed {
@@ -124,7 +124,7 @@ func (t *txn) completeWFT(req *workflowservice.RespondWorkflowTaskCompletedReque
 	if err := t.flushBuffered(); err != nil {
 		return err
 	}
-	if req.GetForceCreateNewWorkflowTask() || t.e.updates.hasPending(k) {
+	if req.GetForceCreateNewWorkflowTask() || t.e.updatesPending(t) {
 		t.wftNeeded = true
 	}
 	return nil

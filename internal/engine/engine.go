@@ -74,6 +74,7 @@ type Engine struct {
 	history *pubsub
 	queries *queryRegistry
 	updates *updateRegistry
+	relay   *relay // queries and updates across nodes (relay.go); nil on a single-node store
 	metrics metrics
 
 	internalWake chan struct{}

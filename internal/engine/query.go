@@ -10,7 +10,6 @@ import (
 	querypb "go.temporal.io/api/query/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/duro-dev/duro/internal/store"
@@ -20,8 +19,10 @@ import (
 
 // Queries are answered by a worker through legacy query tasks (temporal-protocol.md §5): the query
 // is handed to a poller of the workflow's task queue with the full history, and the answer comes
-// back in RespondQueryTaskCompleted. Queries change nothing, so they are not persisted; a query
-// waits in this node's memory until a poller of this node takes it or its caller gives up.
+// back in RespondQueryTaskCompleted. Queries change nothing, so they are not persisted in the
+// history. On a single-node store a query waits in this node's memory until a poller of this node
+// takes it or its caller gives up; on a store shared by several nodes it waits in a record that a
+// poller of any node can take (relay.go, relay_query.go).
 
 type queryTask struct {
 	id     string
@@ -122,10 +123,14 @@ func (e *Engine) QueryWorkflow(ctx context.Context, namespace, workflowID, runID
 			return &QueryOutcome{Rejected: status}, nil
 		}
 	}
+	queue := store.TaskQueueKey{Namespace: namespace, Name: rec.TaskQueue, Kind: store.TaskWorkflow}
+	if e.relay != nil {
+		return e.queryAcrossNodes(ctx, execKey{namespace, workflowID, runID}, queue, q)
+	}
 	qt := &queryTask{
 		id:     uuid.NewString(),
 		key:    execKey{namespace, workflowID, runID},
-		queue:  store.TaskQueueKey{Namespace: namespace, Name: rec.TaskQueue, Kind: store.TaskWorkflow},
+		queue:  queue,
 		query:  q,
 		result: make(chan queryResult, 1),
 	}
@@ -136,20 +141,19 @@ func (e *Engine) QueryWorkflow(ctx context.Context, namespace, workflowID, runID
 	}
 	select {
 	case res := <-qt.result:
-		if res.failed {
-			b, _ := proto.Marshal(res.failure)
-			return nil, &Error{Code: CodeQueryFailed, Message: res.errMsg, QueryFailure: b}
-		}
-		return &QueryOutcome{Result: res.answer}, nil
+		return queryOutcome(res)
 	case <-ctx.Done():
 		return nil, canceled(ctx.Err())
 	}
 }
 
-// TakeQuery hands a poller what waits for it in memory: a speculative workflow task carrying
-// updates, or a pending query as a legacy query task with the run's full history. It returns nil
-// when nothing waits.
+// TakeQuery hands a poller what waits for it in memory (or, on a shared store, in records): a
+// speculative workflow task carrying updates, or a pending query as a legacy query task with the
+// run's full history. It returns nil when nothing waits.
 func (e *Engine) TakeQuery(ctx context.Context, queue store.TaskQueueKey) (*workflowservice.PollWorkflowTaskQueueResponse, error) {
+	if e.relay != nil {
+		return e.takeRelayed(ctx, queue)
+	}
 	if resp, err := e.takeSpeculative(ctx, queue); resp != nil || err != nil {
 		return resp, err
 	}
@@ -187,20 +191,24 @@ func (e *Engine) TakeQuery(ctx context.Context, queue store.TaskQueueKey) (*work
 	}
 }
 
-// RespondQuery delivers a worker's answer to the waiting QueryWorkflow call.
+// RespondQuery delivers a worker's answer to the waiting QueryWorkflow call: through memory when
+// the call waits on this node, else (on a shared store) through the query's record.
 func (e *Engine) RespondQuery(tok tasktoken.Token, req *workflowservice.RespondQueryTaskCompletedRequest) error {
-	e.queries.mu.Lock()
-	qt := e.queries.byID[tok.QueryID]
-	e.queries.mu.Unlock()
-	if qt == nil || qt.key != (execKey{tok.Namespace, tok.WorkflowID, tok.RunID}) {
-		return notFound("query task not found, or already expired")
-	}
 	res := queryResult{answer: req.GetQueryResult()}
 	if req.GetCompletedType() == enumspb.QUERY_RESULT_TYPE_FAILED {
 		res = queryResult{failed: true, errMsg: req.GetErrorMessage(), failure: req.GetFailure()}
 		if res.failure == nil {
 			res.failure = &failurepb.Failure{Message: req.GetErrorMessage()}
 		}
+	}
+	e.queries.mu.Lock()
+	qt := e.queries.byID[tok.QueryID]
+	e.queries.mu.Unlock()
+	if qt == nil && e.relay != nil {
+		return e.respondRelayed(tok, res)
+	}
+	if qt == nil || qt.key != (execKey{tok.Namespace, tok.WorkflowID, tok.RunID}) {
+		return notFound("query task not found, or already expired")
 	}
 	select {
 	case qt.result <- res:

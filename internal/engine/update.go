@@ -28,6 +28,11 @@ import (
 // speculative one that exists only in memory: if the worker rejects every update on it and issues
 // no command, nothing is written and the worker is told to forget the task's events
 // (reset_history_event_id). A rejected update never touches the history.
+//
+// On a store shared by several nodes the admitted updates and the need for a speculative task
+// live in records instead, so that a poller of any node delivers them (relay.go,
+// relay_update.go); the speculative task itself still lives in the memory of the node that
+// started it, and the rest of this file serves it.
 
 // updateStage mirrors enumspb.UpdateWorkflowExecutionLifecycleStage.
 type updateStage int
@@ -192,6 +197,9 @@ func (e *Engine) UpdateWorkflow(ctx context.Context, namespace, workflowID, runI
 	if _, err := e.ns.get(ctx, namespace); err != nil {
 		return nil, err
 	}
+	if e.relay != nil {
+		return e.updateAcrossNodes(ctx, namespace, workflowID, runID, req, wait)
+	}
 	id := req.GetMeta().GetUpdateId()
 	var u *updateReq
 	var k execKey
@@ -242,12 +250,7 @@ func (e *Engine) UpdateWorkflow(ctx context.Context, namespace, workflowID, runI
 }
 
 func (e *Engine) waitUpdate(ctx context.Context, k execKey, u *updateReq, wait enumspb.UpdateWorkflowExecutionLifecycleStage) (*UpdateOutcome, error) {
-	want := stageCompleted
-	if wait == enumspb.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED {
-		want = stageAccepted
-	} else if wait == enumspb.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED {
-		want = stageAdmitted
-	}
+	want := wantStage(wait)
 	deadline := time.Now().Add(50 * time.Second)
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < 55*time.Second {
 		deadline = d.Add(-time.Second)
@@ -308,6 +311,9 @@ func (e *Engine) PollUpdate(ctx context.Context, namespace, workflowID, runID, i
 		return nil, err
 	}
 	k := execKey{namespace, workflowID, run}
+	if e.relay != nil {
+		return e.pollAcrossNodes(ctx, k, id, wait)
+	}
 	for {
 		e.updates.mu.Lock()
 		var u *updateReq
@@ -426,7 +432,14 @@ func (e *Engine) expireSpeculative(k execKey, spec *speculativeWFT) {
 		return
 	}
 	ru.spec = nil
+	e.updates.forgetIfIdle(k, ru)
 	e.updates.mu.Unlock()
+	if e.relay != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		e.giveBackSpec(ctx, k, spec.id, nil)
+		return
+	}
 	e.updates.requeueInFlight(k)
 	e.redeliverUpdates(k)
 }
@@ -470,25 +483,40 @@ func (e *Engine) CompleteSpeculative(ctx context.Context, tok tasktoken.Token, r
 	if ru != nil && ru.spec != nil && ru.spec.id == tok.QueryID && ru.spec.taken {
 		spec = ru.spec
 		ru.spec = nil
+		e.updates.forgetIfIdle(k, ru)
 	}
 	e.updates.mu.Unlock()
 	if spec == nil {
 		return 0, notFound("Workflow task not found.")
 	}
+	// requeue hands what the task did not settle to a later task: in memory on one node, through
+	// the run's spec record on a shared store.
+	requeue := func(ms *mutableState) {
+		if e.relay != nil {
+			e.giveBackSpec(ctx, k, spec.id, ms)
+			return
+		}
+		e.updates.requeueInFlight(k)
+	}
 	ms, _, err := e.load(ctx, k)
 	if err != nil {
+		requeue(nil)
 		return 0, err
 	}
 	if !ms.open() || ms.WFT != nil || ms.NextEventID != spec.scheduledID {
-		e.updates.requeueInFlight(k)
+		requeue(nil)
 		return 0, notFound("Workflow task not found.")
 	}
 	// Rejections need no history; anything else makes the task real.
 	keep := len(req.GetCommands()) > 0 || req.GetForceCreateNewWorkflowTask()
 	if !keep {
-		e.applyRejections(req.GetMessages())
-		e.updates.requeueInFlight(k)
-		go e.redeliverUpdates(k)
+		e.applyRejections(k, req.GetMessages())
+		if e.relay != nil {
+			e.giveBackSpec(ctx, k, spec.id, ms)
+		} else {
+			e.updates.requeueInFlight(k)
+			go e.redeliverUpdates(k)
+		}
 		return ms.NextEventID - 1, nil
 	}
 	err = e.updateLocked(ctx, k, func(t *txn) error {
@@ -500,14 +528,22 @@ func (e *Engine) CompleteSpeculative(ctx context.Context, tok tasktoken.Token, r
 		return t.completeWFT(req)
 	})
 	if err != nil {
-		e.updates.requeueInFlight(k)
+		requeue(nil)
 		return 0, err
+	}
+	if e.relay != nil {
+		e.giveBackSpec(ctx, k, spec.id, nil) // the task is real now: the record goes
 	}
 	return 0, nil
 }
 
-// applyRejections answers the updates a worker rejected.
-func (e *Engine) applyRejections(msgs []*protocolpb.Message) {
+// applyRejections answers the updates of run k a worker rejected: their waiting callers on one
+// node, their records on a shared store.
+func (e *Engine) applyRejections(k execKey, msgs []*protocolpb.Message) {
+	if e.relay != nil {
+		e.rejectRecords(k, msgs)
+		return
+	}
 	for _, m := range msgs {
 		rej := &updatepb.Rejection{}
 		if m.GetBody().MessageIs(rej) && m.GetBody().UnmarshalTo(rej) == nil {
@@ -559,6 +595,11 @@ func (t *txn) protocolMessage(a *commandpb.ProtocolMessageCommandAttributes, msg
 		}
 		ms.Updates[id] = &updateInfo{AcceptedEventID: ev.EventId}
 		t.after = append(t.after, func() { t.e.finishUpdate(id, stageAccepted, nil) })
+		if t.e.relay != nil {
+			// The history holds it now; its callers, on any node, learn it from the history.
+			k := execKey{ms.Namespace, ms.WorkflowID, ms.RunID}
+			t.after = append(t.after, func() { go t.e.forgetUpdateRecord(k, id) })
+		}
 	case m.GetBody().MessageIs(resp):
 		if err := m.GetBody().UnmarshalTo(resp); err != nil {
 			return badCommand(cause, "malformed update response: %v", err)

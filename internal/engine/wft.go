@@ -111,7 +111,7 @@ func (e *Engine) StartWorkflowTask(ctx context.Context, task *store.Task, poll P
 	}
 	out.resp.History = hist
 	out.resp.NextPageToken = token
-	out.resp.Messages = e.updates.takePending(k, out.startedID-1)
+	out.resp.Messages = e.pendingUpdateMessages(ctx, k, out.startedID-1)
 	return out.resp, nil
 }
 

@@ -54,6 +54,10 @@ type Server struct {
 
 	// schedules runs Temporal Schedules: their API and the loop that fires them.
 	schedules *schedule.Scheduler
+
+	// node is this node's ID, members its membership row and view of the others (PostgreSQL).
+	node    string
+	members *cluster.Membership
 }
 
 // New validates cfg, opens and migrates the store and binds the listeners, so the addresses are known
@@ -76,11 +80,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.matcher = matching.New(matching.Config{Store: st, Clock: cfg.Clock, Logger: log, IsStale: engine.IsStaleTask})
 	s.timers = timer.New(timer.Config{Store: st, Clock: cfg.Clock, Logger: log})
 	if isPostgres(cfg.Store) {
+		if s.node, err = cluster.NewNodeID(); err != nil {
+			st.Close()
+			return nil, err
+		}
 		// Timers need no cross-node wake-up: the node that commits a timer notifies its own loop,
 		// which fires it on time; the others scan every second (timer.Config.MaxIdle), which bounds
-		// the delay only when that node has died (docs/scaling.md).
+		// the delay only when that node has died (docs/scaling.md). Queries and updates wait in
+		// records that any node's pollers read (engine/relay.go): WakeWork, WakeUpdates and
+		// Answered only say where to look.
 		s.notifier, err = cluster.New(cluster.Config{
-			URL: cfg.Store, Logger: log, Wake: s.matcher.Wake, WakeAll: s.matcher.WakeAll,
+			URL: cfg.Store, Logger: log, Wake: s.matcher.Wake, Node: s.node,
+			WakeAll: func() { s.engine.RelayWakeAll(); s.matcher.WakeAll() }, Answered: func(id string) { s.engine.RelayAnswer(id) },
+			WakeWork: func(k store.TaskQueueKey) { s.engine.RelayWork(k); s.matcher.Wake(k) }, WakeUpdates: func(runID string) { s.engine.RelayUpdates(runID) },
 			WakeRun: func(runID string) { s.engine.HistoryChanged(runID); s.schedules.RunChanged(runID) },
 		})
 		if err != nil {
@@ -96,6 +108,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		SFNTaskToken: stepfn.EncodeToken, SFNMaxHistoryEvents: cfg.SFN.MaxHistoryEvents,
 	})
 	s.timers.SetFire(s.engine.FireTimer)
+	if s.notifier != nil {
+		s.engine.EnableRelay(engine.RelayConfig{Node: s.node, DeadAfter: cluster.DefaultMemberTTL,
+			Alive:       func(node string) bool { return s.members == nil || s.members.Alive(node) },
+			PublishWork: s.notifier.PublishWork, PublishUpdates: s.notifier.PublishUpdates, PublishAnswer: s.notifier.PublishAnswer})
+	}
 	if err := s.engine.EnsureDefaultNamespace(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("create default namespace: %w", err)
@@ -238,6 +255,15 @@ func (s *Server) Run(ctx context.Context) error {
 	core.Go(func() error { return s.batch.Run(batchCtx) })
 	if s.notifier != nil {
 		core.Go(func() error { return s.notifier.Run(coreCtx) })
+		// The membership row is written before the node serves and deleted when the core stops.
+		host, _ := os.Hostname()
+		s.members = cluster.NewMembership(cluster.MembershipConfig{Store: s.store, Clock: s.cfg.Clock, Logger: s.log,
+			Self: cluster.Member{ID: s.node, GRPCAddr: s.GRPCAddr(), HTTPAddr: s.HTTPAddr(), SFNAddr: s.SFNAddr(), Host: host, PID: os.Getpid()}})
+		if err := s.members.Register(ctx); err != nil {
+			s.log.Warn("cluster: cannot register now; the heartbeats will", "error", err)
+		}
+		core.Go(func() error { return s.members.Run(coreCtx) })
+		core.Go(func() error { return s.engine.RunRelay(coreCtx) })
 	}
 	localCtx, stopLocal := context.WithCancel(coreCtx)
 	defer stopLocal()
@@ -315,6 +341,9 @@ func (s *Server) httpHandler() http.Handler {
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		s.engine.WriteMetrics(w)
+		if s.members != nil {
+			s.members.WriteMetrics(w)
+		}
 	})
 	return mux
 }

@@ -1,0 +1,66 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/duro-dev/duro/internal/store/postgres/pgtest"
+)
+
+// BenchmarkRelay measures one query and one update (accepted and completed) at a time on two
+// PostgreSQL nodes, with the workflow's worker on the node that gets the call and on the other
+// one (through the relay's records). ns/op is the latency of one call.
+//
+//	go test -run '^$' -bench Relay -benchtime 200x ./e2e/cluster
+func BenchmarkRelay(b *testing.B) {
+	store := pgtest.Schema(b)
+	nodes := []*node{newNode(b, "node1", store), newNode(b, "node2", store)}
+	for _, n := range nodes {
+		require.NoError(b, n.start())
+	}
+	clients := []client.Client{nodes[0].dial(b), nodes[1].dial(b)}
+	tq := fmt.Sprintf("bench-relay-%d", time.Now().UnixNano())
+	startCounterWorker(b, clients[1], tq, newGate())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	run, err := clients[0].ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq}, counterName)
+	require.NoError(b, err)
+	// The first workflow task must have completed before a query is answered.
+	h, err := clients[0].UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: run.GetID(), UpdateName: "add", Args: []any{0}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	require.NoError(b, err)
+	require.NoError(b, h.Get(ctx, nil))
+
+	sides := []struct {
+		name   string
+		caller client.Client
+	}{{"worker-on-the-same-node", clients[1]}, {"worker-on-the-other-node", clients[0]}}
+	// Queries first, on both sides: a legacy query replays the whole history, which updates grow.
+	for _, side := range sides {
+		b.Run("query/"+side.name, func(b *testing.B) {
+			for range b.N {
+				v, err := side.caller.QueryWorkflow(ctx, run.GetID(), "", "total")
+				require.NoError(b, err)
+				require.NoError(b, v.Get(new(int)))
+			}
+		})
+	}
+	for _, side := range sides {
+		b.Run("update/"+side.name, func(b *testing.B) {
+			for range b.N {
+				h, err := side.caller.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+					WorkflowID: run.GetID(), UpdateName: "add", Args: []any{1}, WaitForStage: client.WorkflowUpdateStageCompleted,
+				})
+				require.NoError(b, err)
+				require.NoError(b, h.Get(ctx, nil))
+			}
+		})
+	}
+	require.NoError(b, clients[0].SignalWorkflow(ctx, run.GetID(), "", "finish", nil))
+}
