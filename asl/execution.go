@@ -162,6 +162,9 @@ const (
 	OutcomeHeartbeatTimedOut
 	// OutcomeFired: a timer fired.
 	OutcomeFired
+	// OutcomeStarted: a worker took a task (Worker names it); the task is still pending. It
+	// records the task's Started event at that moment instead of with the outcome.
+	OutcomeStarted
 )
 
 // Outcome is the result of a command, fed back with [Execution.Apply].
@@ -173,6 +176,8 @@ type Outcome struct {
 	Cause     string
 	// Time is when the outcome happened; it becomes the decider's "now" for this step.
 	Time time.Time
+	// Worker is the worker that took the task (OutcomeStarted), as GetActivityTask names it.
+	Worker string
 }
 
 // ErrUnknownCommand is returned by Apply for an outcome of a command that is not pending (already
@@ -297,6 +302,17 @@ func (x *Execution) Apply(o Outcome) ([]Command, error) {
 	w, ok := x.waiters[o.CommandID]
 	if !ok || x.queued[o.CommandID] {
 		return nil, fmt.Errorf("outcome for command %d: %w", o.CommandID, ErrUnknownCommand)
+	}
+	if o.Kind == OutcomeStarted {
+		if w.kind != waitTask {
+			return nil, fmt.Errorf("started outcome for command %d, which is not a task: %w", o.CommandID, ErrUnknownCommand)
+		}
+		if o.Time.After(x.now) {
+			x.now = o.Time
+		}
+		x.queue = append(x.queue[:0], func() { x.onTaskStarted(w.th, o) })
+		x.safeDrain()
+		return x.takeCommands(), nil
 	}
 	delete(x.waiters, o.CommandID)
 	if o.Time.After(x.now) {

@@ -24,6 +24,7 @@ type thread struct {
 	attempts   []int64 // per retrier
 	prev       int64   // the thread's last event, for previousEventId
 	pending    int64   // the command the thread waits for
+	started    bool    // the pending task's Started event is recorded
 	comp       *composite
 	token      string
 	item       *mapItem // set while a Map's ItemSelector is evaluated
@@ -353,15 +354,24 @@ func (x *Execution) runTask(th *thread) *StateError {
 			return asStateErr(err)
 		}
 	}
-	rtype, res := resourceParts(st.resource)
-	details := []detail{field("resourceType", rtype), field("resource", res), field("region", x.cfg.Region), jsonField("parameters", in)}
+	var details []detail
+	switch taskEventKind(st.resource) {
+	case "Activity":
+		details = []detail{field("resource", st.resource), jsonField("input", in), field("inputDetails", truncatedFalse())}
+	case "LambdaFunction":
+		details = []detail{field("resource", st.resource), jsonField("input", in), field("inputDetails", truncatedFalse())}
+		heartbeat = 0 // a Lambda function has no heartbeat
+	default:
+		rtype, res := resourceParts(st.resource)
+		details = []detail{field("resourceType", rtype), field("resource", res), field("region", x.cfg.Region), jsonField("parameters", in)}
+	}
 	if timeout > 0 {
 		details = append(details, field("timeoutInSeconds", timeout))
 	}
 	if heartbeat > 0 {
 		details = append(details, field("heartbeatInSeconds", heartbeat))
 	}
-	th.pending = id
+	th.pending, th.started = id, false
 	x.waiters[id] = &waiter{kind: waitTask, th: th}
 	x.issueTask(queuedTask{th: th, details: details, cmd: Command{ID: id, Kind: CommandRunTask, Task: &TaskCommand{
 		StateName: st.name, Resource: st.resource, Input: in, TimeoutSeconds: timeout, HeartbeatSeconds: heartbeat,
@@ -386,7 +396,8 @@ func (x *Execution) issueTask(q queuedTask) {
 		return
 	}
 	x.tasksRunning++
-	x.recordOn(q.th, "TaskScheduled", "taskScheduledEventDetails", q.details...)
+	kind := taskEventKind(q.th.cur.resource)
+	x.recordOn(q.th, kind+"Scheduled", lowerFirst(kind)+"ScheduledEventDetails", q.details...)
 	x.emit(q.cmd)
 }
 
@@ -421,6 +432,55 @@ func resourceParts(r string) (string, string) {
 	return "local", r
 }
 
+// taskEventKind names the history events of a Task state's resource as Step Functions does:
+// Activity* for an activity, LambdaFunction* for a Lambda function's own ARN (the legacy
+// form), Task* for every service integration.
+func taskEventKind(resource string) string {
+	parts := strings.Split(resource, ":")
+	if len(parts) >= 7 && parts[0] == "arn" {
+		switch {
+		case parts[2] == "states" && parts[5] == "activity":
+			return "Activity"
+		case parts[2] == "lambda" && parts[5] == "function":
+			return "LambdaFunction"
+		}
+	}
+	return "Task"
+}
+
+func lowerFirst(s string) string { return strings.ToLower(s[:1]) + s[1:] }
+
+// recordTaskStarted records the pending task's Started event, once: when its driver reports
+// that a worker took it (worker names it), or else just before its outcome.
+func (x *Execution) recordTaskStarted(th *thread, worker string) {
+	if th.started {
+		return
+	}
+	th.started = true
+	st := th.cur
+	switch kind := taskEventKind(st.resource); kind {
+	case "Activity":
+		var d []detail
+		if worker != "" {
+			d = append(d, field("workerName", worker))
+		}
+		x.recordOn(th, "ActivityStarted", "activityStartedEventDetails", d...)
+	case "LambdaFunction":
+		x.recordOn(th, "LambdaFunctionStarted", "")
+	default:
+		rtype, res := resourceParts(st.resource)
+		x.recordOn(th, "TaskStarted", "taskStartedEventDetails", field("resourceType", rtype), field("resource", res))
+	}
+}
+
+// onTaskStarted handles OutcomeStarted: the task runs on a worker; it is still pending.
+func (x *Execution) onTaskStarted(th *thread, o Outcome) {
+	if th.dead || th.pending != o.CommandID {
+		return
+	}
+	x.recordTaskStarted(th, o.Worker)
+}
+
 func (x *Execution) onTaskOutcome(th *thread, o Outcome) {
 	th.pending = 0
 	if th.dead {
@@ -428,11 +488,20 @@ func (x *Execution) onTaskOutcome(th *thread, o Outcome) {
 	}
 	st := th.cur
 	rtype, res := resourceParts(st.resource)
-	x.recordOn(th, "TaskStarted", "taskStartedEventDetails", field("resourceType", rtype), field("resource", res))
+	kind := taskEventKind(st.resource)
+	x.recordTaskStarted(th, "")
+	th.started = false
+	// ends records the closing event: resourceType and resource for Task*, only the
+	// outcome's own fields for Activity* and LambdaFunction*.
+	ends := func(suffix string, details ...detail) {
+		if kind == "Task" {
+			details = append([]detail{field("resourceType", rtype), field("resource", res)}, details...)
+		}
+		x.recordOn(th, kind+suffix, lowerFirst(kind)+suffix+"EventDetails", details...)
+	}
 	switch o.Kind {
 	case OutcomeSucceeded:
-		x.recordOn(th, "TaskSucceeded", "taskSucceededEventDetails", field("resourceType", rtype), field("resource", res),
-			jsonField("output", o.Output), field("outputDetails", truncatedFalse()))
+		ends("Succeeded", jsonField("output", o.Output), field("outputDetails", truncatedFalse()))
 		x.push(th, func() {
 			if e := checkSize(o.Output, "result", th); e != nil {
 				x.stateFailed(th, e)
@@ -448,8 +517,7 @@ func (x *Execution) onTaskOutcome(th *thread, o Outcome) {
 			name = ErrHeartbeatTimeout
 		}
 		cause := o.Cause
-		x.recordOn(th, "TaskTimedOut", "taskTimedOutEventDetails", field("resourceType", rtype), field("resource", res),
-			field("error", name), field("cause", cause))
+		ends("TimedOut", field("error", name), field("cause", cause))
 		x.push(th, func() { x.stateFailed(th, &StateError{Name: name, Cause: cause}) })
 	default:
 		name := o.Error
@@ -457,8 +525,7 @@ func (x *Execution) onTaskOutcome(th *thread, o Outcome) {
 			name = ErrTaskFailed
 		}
 		cause := o.Cause
-		x.recordOn(th, "TaskFailed", "taskFailedEventDetails", field("resourceType", rtype), field("resource", res),
-			field("error", name), field("cause", cause))
+		ends("Failed", field("error", name), field("cause", cause))
 		x.push(th, func() { x.stateFailed(th, &StateError{Name: name, Cause: cause}) })
 	}
 }

@@ -438,7 +438,8 @@ func TestSFNStopExecution(t *testing.T) {
 	require.True(t, aws.ToTime(stopped.StopDate).Equal(aws.ToTime(d.StopDate)), "%v vs %v", stopped.StopDate, d.StopDate)
 
 	h := e.sfnHistory(c, arn)
-	require.Equal(t, []string{"ExecutionStarted", "TaskStateEntered", actScheduled, "ExecutionAborted"}, sfnTypes(h))
+	require.Equal(t, []string{"ExecutionStarted", "TaskStateEntered", actScheduled, actStarted, "ExecutionAborted"}, sfnTypes(h),
+		"the worker took the task before the stop")
 	last := h[len(h)-1]
 	require.Equal(t, int64(len(h)), last.Id)
 	require.Equal(t, last.Id-1, last.PreviousEventId)

@@ -80,7 +80,7 @@ func TestSFNBadInput(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.SendTaskFailure(ctx, &sfnsdk.SendTaskFailureInput{TaskToken: first.TaskToken, Error: aws.String("Again")})
 	require.NoError(t, err)
-	e.waitSFNEvent(c, arn, types.HistoryEventTypeTaskFailed)
+	e.waitSFNEvent(c, arn, types.HistoryEventTypeActivityFailed)
 	e.clk.Advance(2 * time.Second)
 	task, err := c.GetActivityTask(ctx, &sfnsdk.GetActivityTaskInput{ActivityArn: act.ActivityArn})
 	require.NoError(t, err)

@@ -34,18 +34,16 @@ import (
 // Temporal Go SDK worker serving a Step Functions activity, and local resources (a Lambda
 // function mapped to an HTTP endpoint or a command by the node's resource file).
 
-// The events of an activity Task's attempt. AWS records ActivityScheduled (resource = the
-// activity's ARN, input, timeouts), ActivityStarted (workerName, when a worker takes the task) and
-// ActivitySucceeded / ActivityFailed / ActivityTimedOut for a Task whose resource is an activity;
-// Duro records the service-integration trio TaskScheduled, TaskStarted (when the outcome
-// arrives), TaskSucceeded / TaskFailed / TaskTimedOut for every Task (reported as a divergence).
-// The expected sequences name them here, so that fixing the divergence changes one place.
+// The events of an activity Task's attempt, as AWS records them for a Task whose resource is an
+// activity: ActivityScheduled (resource = the activity's ARN, input, timeouts), ActivityStarted
+// (workerName, when a worker takes the task) and ActivitySucceeded / ActivityFailed /
+// ActivityTimedOut.
 const (
-	actScheduled = "TaskScheduled"
-	actStarted   = "TaskStarted"
-	actSucceeded = "TaskSucceeded"
-	actFailed    = "TaskFailed"
-	actTimedOut  = "TaskTimedOut"
+	actScheduled = "ActivityScheduled"
+	actStarted   = "ActivityStarted"
+	actSucceeded = "ActivitySucceeded"
+	actFailed    = "ActivityFailed"
+	actTimedOut  = "ActivityTimedOut"
 )
 
 // newResourceEnv starts a node like newEnv whose resource file (server.Config.SFN.ResourcesFile,
@@ -159,9 +157,11 @@ func TestSFNActivityWorkerCompletesTasks(t *testing.T) {
 	require.Equal(t, int64(n), served.Load(), "each task was served once")
 	h := e.sfnHistory(c, arns[3])
 	require.Equal(t, []string{"ExecutionStarted", "TaskStateEntered", actScheduled, actStarted, actSucceeded, "TaskStateExited", "ExecutionSucceeded"}, sfnTypes(h))
-	require.Equal(t, int64(60), aws.ToInt64(h[2].TaskScheduledEventDetails.TimeoutInSeconds))
-	require.JSONEq(t, `{"n":3}`, aws.ToString(h[2].TaskScheduledEventDetails.Parameters), "the task's input")
-	require.JSONEq(t, `{"square":9}`, aws.ToString(h[4].TaskSucceededEventDetails.Output))
+	require.Equal(t, int64(60), aws.ToInt64(h[2].ActivityScheduledEventDetails.TimeoutInSeconds))
+	require.Equal(t, aws.ToString(act.ActivityArn), aws.ToString(h[2].ActivityScheduledEventDetails.Resource), "the activity's ARN")
+	require.JSONEq(t, `{"n":3}`, aws.ToString(h[2].ActivityScheduledEventDetails.Input), "the task's input")
+	require.Equal(t, "squarer", aws.ToString(h[3].ActivityStartedEventDetails.WorkerName), "the worker that took it")
+	require.JSONEq(t, `{"square":9}`, aws.ToString(h[4].ActivitySucceededEventDetails.Output))
 
 	refused := e.startExec(c, sm, "negative", `{"n":-2}`)
 	d := e.waitExecution(c, refused)
@@ -169,7 +169,7 @@ func TestSFNActivityWorkerCompletesTasks(t *testing.T) {
 	require.JSONEq(t, `{"n":-2,"error":{"Error":"Custom.Negative","Cause":"-2 is negative"}}`, aws.ToString(d.Output))
 	require.Equal(t, []string{"ExecutionStarted", "TaskStateEntered", actScheduled, actStarted, actFailed, "TaskStateExited",
 		"PassStateEntered", "PassStateExited", "ExecutionSucceeded"}, sfnTypes(e.sfnHistory(c, refused)))
-	failed := e.sfnHistory(c, refused)[4].TaskFailedEventDetails
+	failed := e.sfnHistory(c, refused)[4].ActivityFailedEventDetails
 	require.Equal(t, "Custom.Negative", aws.ToString(failed.Error))
 	require.Equal(t, "-2 is negative", aws.ToString(failed.Cause))
 }
@@ -218,9 +218,9 @@ func TestSFNActivityTimeouts(t *testing.T) {
 	h := e.sfnHistory(c, a)
 	require.Equal(t, []string{"ExecutionStarted", "TaskStateEntered", actScheduled, actStarted, actTimedOut, "TaskStateExited",
 		"PassStateEntered", "PassStateExited", "ExecutionSucceeded"}, sfnTypes(h))
-	require.Equal(t, "States.HeartbeatTimeout", aws.ToString(h[4].TaskTimedOutEventDetails.Error))
-	require.Equal(t, int64(10), aws.ToInt64(h[2].TaskScheduledEventDetails.HeartbeatInSeconds))
-	require.Equal(t, int64(300), aws.ToInt64(h[2].TaskScheduledEventDetails.TimeoutInSeconds))
+	require.Equal(t, "States.HeartbeatTimeout", aws.ToString(h[4].ActivityTimedOutEventDetails.Error))
+	require.Equal(t, int64(10), aws.ToInt64(h[2].ActivityScheduledEventDetails.HeartbeatInSeconds))
+	require.Equal(t, int64(300), aws.ToInt64(h[2].ActivityScheduledEventDetails.TimeoutInSeconds))
 	_, err = c.SendTaskSuccess(ctx, &sfnsdk.SendTaskSuccessInput{TaskToken: taskA.TaskToken, Output: aws.String(`{}`)})
 	requireSFNError[types.TaskTimedOut](t, err, "a success after the heartbeat timeout")
 	_, err = c.SendTaskHeartbeat(ctx, &sfnsdk.SendTaskHeartbeatInput{TaskToken: taskA.TaskToken})
@@ -257,13 +257,13 @@ func TestSFNActivityTimeouts(t *testing.T) {
 	// TimeoutSeconds: nobody takes the task.
 	short := e.createMachine(c, "short", `{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"`+res+`","TimeoutSeconds":30,"End":true}}}`)
 	late := e.startExec(c, short, "late", `{}`)
-	e.waitSFNEvent(c, late, types.HistoryEventTypeTaskScheduled)
+	e.waitSFNEvent(c, late, types.HistoryEventTypeActivityScheduled)
 	e.clk.Advance(31 * time.Second)
 	d = e.waitExecution(c, late)
 	require.Equal(t, types.ExecutionStatusFailed, d.Status)
 	require.Equal(t, "States.Timeout", aws.ToString(d.Error))
 	last := e.sfnHistory(c, late)
-	require.Equal(t, "States.Timeout", aws.ToString(last[len(last)-2].TaskTimedOutEventDetails.Error))
+	require.Equal(t, "States.Timeout", aws.ToString(last[len(last)-2].ActivityTimedOutEventDetails.Error))
 }
 
 // TestSFNTemporalWorkerServesActivity: one engine, both dialects. A Temporal Go SDK worker polls
@@ -318,7 +318,7 @@ func TestSFNTemporalWorkerServesActivity(t *testing.T) {
 		"TaskStateEntered", actScheduled, actStarted, actSucceeded, "TaskStateExited",
 		"TaskStateEntered", actScheduled, actStarted, actFailed, "TaskStateExited",
 		"SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"}, sfnTypes(h))
-	require.Equal(t, "MyError", aws.ToString(h[9].TaskFailedEventDetails.Error))
+	require.Equal(t, "MyError", aws.ToString(h[9].ActivityFailedEventDetails.Error))
 
 	// The same execution through the Temporal API: workflow ID "<machine>:<name>", type the
 	// machine's name, completed with the execution's output.
@@ -416,11 +416,12 @@ func TestSFNLocalResources(t *testing.T) {
 	require.Equal(t, []string{`POST /greet application/json {"who":"ada"}`, `POST /down application/json {}`}, bodies, "the Payload is POSTed as JSON")
 	mu.Unlock()
 
-	// lambda:invoke is a service integration: AWS records the Task* trio, as Duro does. (For the
-	// plain function ARN of Shout AWS records LambdaFunctionScheduled / Started / Succeeded, where
-	// Duro records the Task* trio with resourceType "lambda": reported as a divergence.)
+	// lambda:invoke is a service integration: AWS records the Task* trio; for the plain function
+	// ARN of Shout it records the legacy LambdaFunction* events.
 	h := e.sfnHistory(c, arn)
-	require.Equal(t, []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited"}, sfnTypes(h)[:6])
+	require.Equal(t, []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited",
+		"TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionSucceeded", "TaskStateExited"}, sfnTypes(h)[:11])
+	require.Equal(t, "arn:aws:lambda:us-east-1:123456789012:function:shout", aws.ToString(h[7].LambdaFunctionScheduledEventDetails.Resource))
 	sched := h[2].TaskScheduledEventDetails
 	require.Equal(t, "lambda", aws.ToString(sched.ResourceType))
 	require.Equal(t, "invoke", aws.ToString(sched.Resource))

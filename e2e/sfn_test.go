@@ -130,7 +130,7 @@ func TestSFNActivityWaitAndPass(t *testing.T) {
 	require.JSONEq(t, `{"greeting":"hello Ada"}`, aws.ToString(d.Output))
 	require.Equal(t, strings.Join([]string{
 		"ExecutionStarted", "PassStateEntered", "PassStateExited", "WaitStateEntered", "WaitStateExited",
-		"TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded",
+		"TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded",
 	}, ","), strings.Join(e.historyTypes(c, aws.ToString(start.ExecutionArn)), ","))
 
 	// One engine, one visibility: the execution is a workflow of type "hello".

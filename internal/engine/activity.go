@@ -199,6 +199,9 @@ func (e *Engine) StartActivityTask(ctx context.Context, task *store.Task, poll P
 			return internal(err)
 		}
 		ai.Started, ai.StartedTime, ai.StartedIdentity, ai.StartRequestID = true, t.now, poll.Identity, poll.RequestID
+		if ms.SFN != nil {
+			t.sfnStarted = append(t.sfnStarted, sfnTaskStart{Sched: ai.ScheduledEventID, Worker: poll.Identity})
+		}
 		ai.LastHeartbeat = time.Time{}
 		t.addTimer(timerActivityStartToClose, t.now.Add(ai.StartToClose), ai.ScheduledEventID, ai.Attempt, "")
 		if ai.Heartbeat > 0 {

@@ -234,6 +234,13 @@ func (t *txn) sfnDrive() error {
 		return nil
 	}
 	var outcomes []asl.Outcome
+	for i := range t.sfnStarted {
+		st := &t.sfnStarted[i]
+		if id, ok := ms.SFN.Tasks[st.Sched]; ok {
+			st.Command = id
+			outcomes = append(outcomes, asl.Outcome{CommandID: id, Kind: asl.OutcomeStarted, Worker: st.Worker, Time: t.now})
+		}
+	}
 	for _, ev := range t.events {
 		if o, ok := t.sfnOutcome(ev, func(sched int64) (int64, bool) {
 			id, ok := ms.SFN.Tasks[sched]
@@ -263,7 +270,52 @@ func (t *txn) sfnDrive() error {
 		}
 		cmds = append(cmds, more...)
 	}
-	return t.sfnStep(run, cmds, nil)
+	if err := t.sfnStep(run, cmds, nil); err != nil {
+		return err
+	}
+	return t.sfnStartedMarker()
+}
+
+// sfnTaskStart is a task activity a worker took in this transition: the decider records its
+// Started event now, and the marker's "started" detail lets a replay feed the same outcome at
+// the same point.
+type sfnTaskStart struct {
+	Sched   int64  `json:"-"`
+	Command int64  `json:"command"`
+	Worker  string `json:"worker,omitempty"`
+}
+
+// sfnStartedMarker records the transition's task starts in a marker (with the events they
+// produced, if the step recorded none itself).
+func (t *txn) sfnStartedMarker() error {
+	var started []sfnTaskStart
+	for _, st := range t.sfnStarted {
+		if st.Command != 0 {
+			started = append(started, st)
+		}
+	}
+	if len(started) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(started)
+	if err != nil {
+		return internal(err)
+	}
+	// sfnStep appended the marker with the events of this step as the transition's last
+	// event: add the starts to it, or write one of their own.
+	if n := len(t.events); n > 0 {
+		if a := t.events[n-1].GetMarkerRecordedEventAttributes(); a != nil && a.GetMarkerName() == SFNMarker {
+			a.Details["started"] = sfnJSONPayloads(b)
+			return nil
+		}
+	}
+	t.appendEvent(&historypb.HistoryEvent{
+		EventType: enumspb.EVENT_TYPE_MARKER_RECORDED,
+		Attributes: &historypb.HistoryEvent_MarkerRecordedEventAttributes{MarkerRecordedEventAttributes: &historypb.MarkerRecordedEventAttributes{
+			MarkerName: SFNMarker, Details: map[string]*commonpb.Payloads{"events": sfnJSONPayloads([]byte("[]")), "started": sfnJSONPayloads(b)},
+		}},
+	})
+	return nil
 }
 
 // sfnOutcome turns a history event into the decider outcome it stands for. taskCommand maps an
@@ -391,6 +443,12 @@ func (e *Engine) sfnReplay(ctx context.Context, ms *mutableState, upTo int64) (*
 				}
 				continue
 			}
+			if ev.GetEventType() == enumspb.EVENT_TYPE_MARKER_RECORDED {
+				if err := sfnReplayStarts(run.x, ev); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			if ev.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED {
 				if id, err := strconv.ParseInt(ev.GetActivityTaskScheduledEventAttributes().GetActivityId(), 10, 64); err == nil {
 					sched[ev.EventId] = id
@@ -421,6 +479,25 @@ func (e *Engine) sfnReplay(ctx context.Context, ms *mutableState, upTo int64) (*
 		return nil, internal(fmt.Errorf("replay: execution %s has no %s start marker", ms.WorkflowID, SFNMarker))
 	}
 	return run, nil
+}
+
+// sfnReplayStarts feeds a replayed decider the task starts a marker recorded.
+func sfnReplayStarts(x *asl.Execution, ev *historypb.HistoryEvent) error {
+	p := ev.GetMarkerRecordedEventAttributes().GetDetails()["started"].GetPayloads()
+	if len(p) == 0 {
+		return nil
+	}
+	var started []sfnTaskStart
+	if err := json.Unmarshal(p[0].GetData(), &started); err != nil {
+		return internal(fmt.Errorf("replay: decode the task starts of marker %d: %w", ev.GetEventId(), err))
+	}
+	for _, st := range started {
+		_, err := x.Apply(asl.Outcome{CommandID: st.Command, Kind: asl.OutcomeStarted, Worker: st.Worker, Time: ev.GetEventTime().AsTime().UTC()})
+		if err != nil && !errors.Is(err, asl.ErrUnknownCommand) && !errors.Is(err, asl.ErrClosed) {
+			return internal(fmt.Errorf("replay: %w", err))
+		}
+	}
+	return nil
 }
 
 // sfnStartOf reads the start record of an execution's first marker.

@@ -57,6 +57,8 @@ type txn struct {
 	linked []*txn
 	// msgs are the protocol messages of the workflow task being completed, by message ID.
 	msgs map[string]*protocolpb.Message
+	// sfnStarted are the Step Functions task activities a worker took in this transition.
+	sfnStarted []sfnTaskStart
 }
 
 func (e *Engine) newTxn(ms *mutableState, version int64) *txn {
