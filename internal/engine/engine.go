@@ -58,6 +58,9 @@ type Config struct {
 
 // Engine applies transitions to executions.
 type Engine struct {
+	// sfnMachines caches compiled state machine definitions (sfn.go).
+	sfnMachines sfnMachines
+
 	cfg   Config
 	store store.Store
 	clock clock.Clock

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -141,7 +142,7 @@ func (e *Engine) StartStateMachine(ctx context.Context, s SFNStart) (runID strin
 	if _, err := e.ns.get(ctx, s.Namespace); err != nil {
 		return "", time.Time{}, false, err
 	}
-	m, diags := asl.Compile([]byte(s.Definition))
+	m, diags := e.sfnCompile(s.Definition)
 	if m == nil {
 		msg := "invalid state machine definition"
 		if len(diags) > 0 {
@@ -197,6 +198,43 @@ func (e *Engine) StartStateMachine(ctx context.Context, s SFNStart) (runID strin
 		}
 		return spec.RunID, t.now, true, nil
 	}
+}
+
+// sfnMachines caches compiled definitions by their text: a Machine is immutable and shared by
+// its executions, and compiling dominated the start of a short execution.
+type sfnMachines struct {
+	mu sync.Mutex
+	m  map[string]*asl.Machine
+}
+
+// sfnMachineCacheSize bounds the cache (a random entry goes when it is full).
+const sfnMachineCacheSize = 256
+
+func (e *Engine) sfnCompile(definition string) (*asl.Machine, []asl.Diagnostic) {
+	c := &e.sfnMachines
+	c.mu.Lock()
+	m, ok := c.m[definition]
+	c.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	m, diags := asl.Compile([]byte(definition))
+	if m == nil {
+		return nil, diags
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]*asl.Machine{}
+	}
+	if len(c.m) >= sfnMachineCacheSize {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[definition] = m
+	c.mu.Unlock()
+	return m, diags
 }
 
 // sfnConfig is the decider's configuration of an execution.
@@ -428,7 +466,7 @@ func (e *Engine) sfnReplay(ctx context.Context, ms *mutableState, upTo int64) (*
 				if err != nil {
 					return nil, internal(err)
 				}
-				m, diags := asl.Compile([]byte(rec.Definition))
+				m, diags := e.sfnCompile(rec.Definition)
 				if m == nil {
 					return nil, internal(fmt.Errorf("replay: the recorded definition does not compile: %v", diags))
 				}

@@ -106,6 +106,9 @@ func (e *Engine) DescribeStateMachineExecution(ctx context.Context, namespace, w
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
 			out.Error, out.Cause = failureErrorCause(ev.GetWorkflowExecutionFailedEventAttributes().GetFailure())
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			if out.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED || out.Status == enumspb.WORKFLOW_EXECUTION_STATUS_FAILED {
+				continue // the close event says it all
+			}
 			// The last marker before a timeout or an abort holds the error and cause.
 			evs, err := SFNMarkerEvents(ev)
 			if err != nil {
