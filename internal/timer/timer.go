@@ -76,6 +76,9 @@ func (l *Loop) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
+		// Take the clock's change signal before reading it: a jump between the two would
+		// otherwise wait for the next idle wake-up.
+		changed := l.cfg.Clock.Changed()
 		now := l.cfg.Clock.Now()
 		rows, err := l.cfg.Store.ListTimers(ctx, now, l.cfg.Batch)
 		if err != nil && ctx.Err() == nil {
@@ -131,7 +134,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-t.C:
 		case <-l.notify:
 			t.Stop()
-		case <-l.cfg.Clock.Changed():
+		case <-changed:
 			t.Stop()
 		}
 	}
