@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -436,4 +437,18 @@ func TestSFNLocalTaskOfADeadNodeRunsAgain(t *testing.T) {
 	d := waitExecutionAt(t, c, aws.ToString(start.ExecutionArn))
 	require.Equal(t, types.ExecutionStatusSucceeded, d.Status, "error %s: %s", aws.ToString(d.Error), aws.ToString(d.Cause))
 	require.JSONEq(t, `{"x":1}`, aws.ToString(d.Output))
+}
+
+// TestSFNQueryThroughTemporalFails: a Temporal query of a state machine execution fails at
+// once (QueryFailed) instead of waiting for a workflow worker that will never come.
+func TestSFNQueryThroughTemporalFails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.sfnClient()
+	sm := e.createMachine(c, "quiet", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
+	_, err := c.StartExecution(e.ctx(), &sfnsdk.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("q")})
+	require.NoError(t, err)
+	_, err = e.c.QueryWorkflow(e.ctx(), "quiet:q", "", "anything")
+	var qf *serviceerror.QueryFailed
+	require.ErrorAs(t, err, &qf)
 }

@@ -123,6 +123,10 @@ func (e *Engine) QueryWorkflow(ctx context.Context, namespace, workflowID, runID
 			return &QueryOutcome{Rejected: status}, nil
 		}
 	}
+	if ms, err := decodeState(rec.State); err == nil && ms.SFN != nil {
+		// No worker runs a state machine: the query would wait for a workflow task forever.
+		return nil, &Error{Code: CodeQueryFailed, Message: "a Step Functions execution answers no queries: use DescribeExecution or GetExecutionHistory"}
+	}
 	queue := store.TaskQueueKey{Namespace: namespace, Name: rec.TaskQueue, Kind: store.TaskWorkflow}
 	if e.relay != nil {
 		return e.queryAcrossNodes(ctx, execKey{namespace, workflowID, runID}, queue, q)
