@@ -21,6 +21,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -451,4 +452,17 @@ func TestSFNQueryThroughTemporalFails(t *testing.T) {
 	_, err = e.c.QueryWorkflow(e.ctx(), "quiet:q", "", "anything")
 	var qf *serviceerror.QueryFailed
 	require.ErrorAs(t, err, &qf)
+}
+
+// TestSFNUpdateThroughTemporalFails: an update of a state machine execution is refused at once.
+func TestSFNUpdateThroughTemporalFails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.sfnClient()
+	sm := e.createMachine(c, "closed-door", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
+	_, err := c.StartExecution(e.ctx(), &sfnsdk.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("u")})
+	require.NoError(t, err)
+	_, err = e.c.UpdateWorkflow(e.ctx(), client.UpdateWorkflowOptions{WorkflowID: "closed-door:u", UpdateName: "x", WaitForStage: client.WorkflowUpdateStageCompleted})
+	var fp *serviceerror.FailedPrecondition
+	require.ErrorAs(t, err, &fp)
 }

@@ -95,6 +95,9 @@ func (e *Engine) updateAcrossNodes(ctx context.Context, namespace, workflowID, r
 		if !ms.open() {
 			return notFound("workflow execution already completed")
 		}
+		if ms.SFN != nil {
+			return errSFNUpdate
+		}
 		return e.admitRecord(ctx, k, ms.TaskQueue, id, reqBytes)
 	}()
 	if err != nil || done != nil {

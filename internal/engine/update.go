@@ -191,6 +191,10 @@ type UpdateOutcome struct {
 	Outcome *updatepb.Outcome
 }
 
+// errSFNUpdate refuses an update of a Step Functions execution: no worker runs a state machine,
+// so the update would wait for a workflow task forever.
+var errSFNUpdate = &Error{Code: CodeFailedPrecondition, Message: "a Step Functions execution takes no updates: use SendTaskSuccess for callbacks"}
+
 // UpdateWorkflow admits an update (or finds it again by update ID) and waits until it reaches the
 // wait policy's stage or the context's deadline nears; the caller re-sends while it is ADMITTED.
 func (e *Engine) UpdateWorkflow(ctx context.Context, namespace, workflowID, runID string, req *updatepb.Request, wait enumspb.UpdateWorkflowExecutionLifecycleStage) (*UpdateOutcome, error) {
@@ -222,6 +226,9 @@ func (e *Engine) UpdateWorkflow(ctx context.Context, namespace, workflowID, runI
 		}
 		if !ms.open() {
 			return notFound("workflow execution already completed")
+		}
+		if ms.SFN != nil {
+			return errSFNUpdate
 		}
 		e.updates.mu.Lock()
 		ru := e.updates.run(k)
