@@ -81,10 +81,30 @@ func (m *Matcher) sweep(now time.Time) {
 
 type queue struct {
 	waiters []*waiter
-	// inFlight holds the rows being started by a poller of this node: a row handed over straight
-	// after its commit is not held in the store, so a backlog claim may return it meanwhile.
+	// inFlight holds the rows being started by a poller of this node, and done the IDs of rows
+	// this node consumed lately (started, or dropped as stale). A row handed over straight after
+	// its commit is not held in the store, so a backlog claim may return it while it is being
+	// started, or return it just before that start's commit deletes it: without these, the
+	// claim's start would lose the DELETE, which costs the engine a conflict and its retry.
 	inFlight map[int64]bool
 	pollers  map[string]time.Time
+	done     map[int64]struct{}
+	doneRing []int64
+	doneNext int
+}
+
+// doneWindow bounds the consumed row IDs a queue remembers.
+const doneWindow = 4096
+
+func (q *queue) markDone(id int64) {
+	if len(q.doneRing) < doneWindow {
+		q.doneRing = append(q.doneRing, id)
+	} else {
+		delete(q.done, q.doneRing[q.doneNext])
+		q.doneRing[q.doneNext] = id
+		q.doneNext = (q.doneNext + 1) % doneWindow
+	}
+	q.done[id] = struct{}{}
 }
 
 type waiter struct {
@@ -106,7 +126,7 @@ func New(cfg Config) *Matcher {
 func (m *Matcher) q(key store.TaskQueueKey) *queue {
 	q := m.queues[key]
 	if q == nil {
-		q = &queue{inFlight: map[int64]bool{}, pollers: map[string]time.Time{}}
+		q = &queue{inFlight: map[int64]bool{}, pollers: map[string]time.Time{}, done: map[int64]struct{}{}}
 		m.queues[key] = q
 	}
 	return q
@@ -306,18 +326,24 @@ const backlogRetry = 500 * time.Millisecond
 func (m *Matcher) claim(ctx context.Context, key store.TaskQueueKey, t *store.Task, start StartFunc) (any, error) {
 	m.mu.Lock()
 	q := m.q(key)
-	if q.inFlight[t.ID] {
+	_, done := q.done[t.ID]
+	if q.inFlight[t.ID] || done {
 		m.mu.Unlock()
 		return nil, nil
 	}
 	q.inFlight[t.ID] = true
 	m.mu.Unlock()
+	consumed := false
 	defer func() {
 		m.mu.Lock()
 		delete(q.inFlight, t.ID)
+		if consumed {
+			q.markDone(t.ID)
+		}
 		m.mu.Unlock()
 	}()
 	res, err := start(ctx, t)
+	consumed = err == nil || (m.cfg.IsStale != nil && m.cfg.IsStale(err))
 	if err != nil {
 		if m.cfg.IsStale != nil && m.cfg.IsStale(err) {
 			return nil, nil
