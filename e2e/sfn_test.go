@@ -234,19 +234,30 @@ func TestSFNCallbackCompletedAfterRestart(t *testing.T) {
 	var token string
 	require.Eventually(t, func() bool {
 		h, err := c.GetExecutionHistory(ctx, &sfnsdk.GetExecutionHistoryInput{ExecutionArn: start.ExecutionArn, ReverseOrder: true})
-		if err != nil || len(h.Events) == 0 || h.Events[0].Type != types.HistoryEventTypeTaskScheduled {
+		if err != nil {
 			return false
 		}
-		var p struct {
-			MessageBody struct {
-				Token string `json:"token"`
+		// Newest first: the callback's TaskScheduled, possibly after its TaskStarted (the node's
+		// local runner takes the task and, with no resource mapped, leaves it waiting).
+		for _, ev := range h.Events {
+			if ev.Type == types.HistoryEventTypeActivitySucceeded {
+				return false // the callback task is not scheduled yet
 			}
+			if ev.Type != types.HistoryEventTypeTaskScheduled {
+				continue
+			}
+			var p struct {
+				MessageBody struct {
+					Token string `json:"token"`
+				}
+			}
+			if json.Unmarshal([]byte(aws.ToString(ev.TaskScheduledEventDetails.Parameters)), &p) != nil {
+				return false
+			}
+			token = p.MessageBody.Token
+			return token != ""
 		}
-		if json.Unmarshal([]byte(aws.ToString(h.Events[0].TaskScheduledEventDetails.Parameters)), &p) != nil {
-			return false
-		}
-		token = p.MessageBody.Token
-		return token != ""
+		return false
 	}, waitFor, tick)
 
 	n2.stop()
