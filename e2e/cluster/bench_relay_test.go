@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,36 +13,51 @@ import (
 	"github.com/duro-dev/duro/internal/store/postgres/pgtest"
 )
 
-// BenchmarkRelay measures one query and one update (accepted and completed) at a time on two
-// PostgreSQL nodes, with the workflow's worker on the node that gets the call and on the other
-// one (through the relay's records). ns/op is the latency of one call.
+// BenchmarkRelay measures one query and one update (accepted and completed) at a time: on one
+// SQLite node (in memory), and on two PostgreSQL nodes with the workflow's worker on the node
+// that gets the call and on the other one (through the relay's records either way). ns/op is
+// the latency of one call.
 //
 //	go test -run '^$' -bench Relay -benchtime 200x ./e2e/cluster
 func BenchmarkRelay(b *testing.B) {
-	store := pgtest.Schema(b)
-	nodes := []*node{newNode(b, "node1", store), newNode(b, "node2", store)}
-	for _, n := range nodes {
+	b.Run("sqlite", func(b *testing.B) {
+		n := newNode(b, "node1", "sqlite:"+filepath.Join(b.TempDir(), "duro.db"))
 		require.NoError(b, n.start())
-	}
-	clients := []client.Client{nodes[0].dial(b), nodes[1].dial(b)}
+		c := n.dial(b)
+		benchRelay(b, c, []relaySide{{"worker-on-the-same-node", c}})
+	})
+	b.Run("postgres", func(b *testing.B) {
+		store := pgtest.Schema(b)
+		nodes := []*node{newNode(b, "node1", store), newNode(b, "node2", store)}
+		for _, n := range nodes {
+			require.NoError(b, n.start())
+		}
+		c1, c2 := nodes[0].dial(b), nodes[1].dial(b)
+		benchRelay(b, c2, []relaySide{{"worker-on-the-same-node", c2}, {"worker-on-the-other-node", c1}})
+	})
+}
+
+type relaySide struct {
+	name   string
+	caller client.Client
+}
+
+// benchRelay runs a counter workflow whose worker polls through workerSide and measures queries,
+// then updates, from each side.
+func benchRelay(b *testing.B, workerSide client.Client, sides []relaySide) {
 	tq := fmt.Sprintf("bench-relay-%d", time.Now().UnixNano())
-	startCounterWorker(b, clients[1], tq, newGate())
+	startCounterWorker(b, workerSide, tq, newGate())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	run, err := clients[0].ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq}, counterName)
+	run, err := workerSide.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq}, counterName)
 	require.NoError(b, err)
 	// The first workflow task must have completed before a query is answered.
-	h, err := clients[0].UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+	h, err := workerSide.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: run.GetID(), UpdateName: "add", Args: []any{0}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	require.NoError(b, err)
 	require.NoError(b, h.Get(ctx, nil))
-
-	sides := []struct {
-		name   string
-		caller client.Client
-	}{{"worker-on-the-same-node", clients[1]}, {"worker-on-the-other-node", clients[0]}}
-	// Queries first, on both sides: a legacy query replays the whole history, which updates grow.
+	// Queries first, from every side: a legacy query replays the whole history, which updates grow.
 	for _, side := range sides {
 		b.Run("query/"+side.name, func(b *testing.B) {
 			for range b.N {
@@ -62,5 +78,5 @@ func BenchmarkRelay(b *testing.B) {
 			}
 		})
 	}
-	require.NoError(b, clients[0].SignalWorkflow(ctx, run.GetID(), "", "finish", nil))
+	require.NoError(b, workerSide.SignalWorkflow(ctx, run.GetID(), "", "finish", nil))
 }
