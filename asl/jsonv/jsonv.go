@@ -115,7 +115,20 @@ var ErrSyntax = errors.New("invalid JSON")
 
 // Parse decodes one JSON text. Trailing non-space data is an error. A duplicate key keeps its first
 // position and its last value, as JavaScript's JSON.parse does.
+//
+// Valid input (json.Valid, the standard library's own checker) is decoded by a direct scanner,
+// several times faster than a token stream; strings are unescaped exactly as encoding/json
+// unescapes them. Invalid input goes through the token stream for its error message.
 func Parse(data []byte) (any, error) {
+	if json.Valid(data) {
+		p := fastParser{data: data}
+		return p.value(), nil
+	}
+	return parseTokens(data)
+}
+
+// parseTokens is Parse on encoding/json's token stream.
+func parseTokens(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	v, err := parseValue(dec)
@@ -178,6 +191,121 @@ func parseValue(dec *json.Decoder) (any, error) {
 		return t, nil
 	}
 	return nil, fmt.Errorf("unexpected token %v", tok)
+}
+
+// fastParser decodes a JSON text already known to be valid.
+type fastParser struct {
+	data []byte
+	pos  int
+}
+
+func (p *fastParser) skipSpace() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *fastParser) value() any {
+	p.skipSpace()
+	switch c := p.data[p.pos]; c {
+	case '{':
+		p.pos++
+		obj := NewObject()
+		p.skipSpace()
+		if p.data[p.pos] == '}' {
+			p.pos++
+			return obj
+		}
+		for {
+			p.skipSpace()
+			key := p.str()
+			p.skipSpace()
+			p.pos++ // ':'
+			obj.Set(key, p.value())
+			p.skipSpace()
+			c := p.data[p.pos]
+			p.pos++
+			if c == '}' {
+				return obj
+			}
+		}
+	case '[':
+		p.pos++
+		arr := []any{}
+		p.skipSpace()
+		if p.data[p.pos] == ']' {
+			p.pos++
+			return arr
+		}
+		for {
+			arr = append(arr, p.value())
+			p.skipSpace()
+			c := p.data[p.pos]
+			p.pos++
+			if c == ']' {
+				return arr
+			}
+		}
+	case '"':
+		return p.str()
+	case 't':
+		p.pos += 4
+		return true
+	case 'f':
+		p.pos += 5
+		return false
+	case 'n':
+		p.pos += 4
+		return nil
+	default:
+		start := p.pos
+		for p.pos < len(p.data) {
+			switch p.data[p.pos] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return Number(p.data[start:p.pos])
+			}
+			p.pos++
+		}
+		return Number(p.data[start:p.pos])
+	}
+}
+
+// str decodes the string at pos: a plain one directly, one with escapes or bytes that are not
+// UTF-8 through encoding/json, whose replacement rules it must share.
+func (p *fastParser) str() string {
+	start := p.pos
+	p.pos++
+	plain := true
+	for {
+		c := p.data[p.pos]
+		if c == '"' {
+			break
+		}
+		if c == '\\' {
+			plain = false
+			p.pos += 2
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			plain = false
+		}
+		p.pos++
+	}
+	p.pos++
+	raw := p.data[start:p.pos]
+	if plain || (utf8.Valid(raw) && !bytes.ContainsRune(raw, '\\')) {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return string(raw[1 : len(raw)-1]) // unreachable: json.Valid accepted the string
+	}
+	return s
 }
 
 // Marshal encodes v compactly, keeping key order and number text. Strings are escaped as
