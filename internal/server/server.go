@@ -139,7 +139,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		grpc.MaxSendMsgSize(128*1024*1024),
 		grpc.ChainUnaryInterceptor(temporal.StatusInterceptor(), temporal.RecoverInterceptor(log)),
 	)
-	svc := temporal.New(temporal.Config{Engine: s.engine, Matcher: s.matcher, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, LongPollTimeout: cfg.LongPollTimeout})
+	storeKind := "sqlite"
+	if isPostgres(cfg.Store) {
+		storeKind = "postgresql"
+	}
+	svc := temporal.New(temporal.Config{Engine: s.engine, Matcher: s.matcher, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, LongPollTimeout: cfg.LongPollTimeout, Store: storeKind})
 	s.batch = batch.New(batch.Config{Store: st, Engine: s.engine, Clock: cfg.Clock, Logger: log,
 		MaxOperationsPerSecond: cfg.BatchMaxOperationsPerSecond, MaxConcurrentPerNamespace: cfg.BatchMaxConcurrentPerNamespace})
 	s.schedules = schedule.New(schedule.Config{Store: st, Engine: s.engine, Clock: cfg.Clock, Logger: log})

@@ -39,6 +39,8 @@ type Config struct {
 	Logger          *slog.Logger
 	MaxPayloadBytes int
 	LongPollTimeout time.Duration
+	// Store names the store kind GetClusterInfo reports ("sqlite" or "postgresql").
+	Store string
 }
 
 // Service implements workflowservice.WorkflowServiceServer for what Duro really serves; every
@@ -164,6 +166,27 @@ func (s *Service) GetSystemInfo(ctx context.Context, _ *workflowservice.GetSyste
 			CountGroupByExecutionStatus:     true,
 			SdkMetadata:                     true,
 		},
+	}, nil
+}
+
+// GetClusterInfo describes the cluster as Temporal's does (the CLI's `operator cluster
+// describe`): one cluster whose ID is the default namespace's ID (stable for a database), one
+// history "shard" (Duro does not shard: any node serves any execution), the store in use.
+func (s *Service) GetClusterInfo(ctx context.Context, _ *workflowservice.GetClusterInfoRequest) (*workflowservice.GetClusterInfoResponse, error) {
+	ns, err := s.e.Namespace(ctx, engine.DefaultNamespace)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &workflowservice.GetClusterInfoResponse{
+		SupportedClients: map[string]string{
+			"temporal-go": ">=1.0.0 <2.0.0", "temporal-typescript": ">=1.0.0 <2.0.0", "temporal-cli": ">=0.1.0 <2.0.0",
+		},
+		ServerVersion:     ServerVersion,
+		ClusterId:         ns.ID,
+		ClusterName:       "duro",
+		HistoryShardCount: 1,
+		PersistenceStore:  s.cfg.Store,
+		VisibilityStore:   s.cfg.Store,
 	}, nil
 }
 
