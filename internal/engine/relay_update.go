@@ -10,15 +10,12 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
 	protocolpb "go.temporal.io/api/protocol/v1"
-	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	updatepb "go.temporal.io/api/update/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/duro-dev/duro/internal/store"
-	"github.com/duro-dev/duro/internal/tasktoken"
 	"github.com/google/uuid"
 )
 
@@ -501,21 +498,7 @@ func (e *Engine) startSpecFromRecord(ctx context.Context, key store.TaskQueueKey
 		return nil, err
 	}
 	time.AfterFunc(ms.WorkflowTaskTimeout, func() { e.expireSpeculative(k, spec) })
-	return &workflowservice.PollWorkflowTaskQueueResponse{
-		TaskToken: tasktoken.Encode(tasktoken.Token{Kind: tasktoken.Speculative, Namespace: ms.Namespace, WorkflowID: ms.WorkflowID,
-			RunID: ms.RunID, EventID: spec.startedID, Attempt: 1, QueryID: spec.id}),
-		WorkflowExecution:          execution(ms),
-		WorkflowType:               workflowType(ms),
-		PreviousStartedEventId:     ms.LastCompletedWFTStartedID,
-		StartedEventId:             spec.startedID,
-		Attempt:                    1,
-		History:                    hist,
-		NextPageToken:              token,
-		WorkflowExecutionTaskQueue: &taskqueuepb.TaskQueue{Name: ms.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
-		ScheduledTime:              timestamppb.New(spec.scheduled),
-		StartedTime:                timestamppb.New(spec.started),
-		Messages:                   msgs,
-	}, nil
+	return speculativePoll(ms, spec, hist, token, msgs), nil
 }
 
 // dropSpec forgets a speculative task of this node's memory, if it is still the run's.

@@ -410,8 +410,13 @@ func (e *Engine) startSpeculative(ctx context.Context, k execKey) (*workflowserv
 		return nil, err
 	}
 	msgs := e.updates.takePending(k, spec.startedID-1)
-	timeout := ms.WorkflowTaskTimeout
-	time.AfterFunc(timeout, func() { e.expireSpeculative(k, spec) })
+	time.AfterFunc(ms.WorkflowTaskTimeout, func() { e.expireSpeculative(k, spec) })
+	return speculativePoll(ms, spec, hist, token, msgs), nil
+}
+
+// speculativePoll is the poll response of a speculative workflow task (this node's or one
+// delivered across nodes): the run's history so far and the updates it carries.
+func speculativePoll(ms *mutableState, spec *speculativeWFT, hist *historypb.History, token []byte, msgs []*protocolpb.Message) *workflowservice.PollWorkflowTaskQueueResponse {
 	return &workflowservice.PollWorkflowTaskQueueResponse{
 		TaskToken: tasktoken.Encode(tasktoken.Token{Kind: tasktoken.Speculative, Namespace: ms.Namespace, WorkflowID: ms.WorkflowID,
 			RunID: ms.RunID, EventID: spec.startedID, Attempt: 1, QueryID: spec.id}),
@@ -426,7 +431,7 @@ func (e *Engine) startSpeculative(ctx context.Context, k execKey) (*workflowserv
 		ScheduledTime:              timestamppb.New(spec.scheduled),
 		StartedTime:                timestamppb.New(spec.started),
 		Messages:                   msgs,
-	}, nil
+	}
 }
 
 // expireSpeculative drops a speculative task its worker never completed; its updates are
