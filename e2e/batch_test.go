@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,100 +17,32 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
-	"github.com/duro-dev/duro/internal/clock"
 	"github.com/duro-dev/duro/internal/server"
 )
 
 // saBatchTag is the keyword search attribute the batch tests select workflows by.
 var saBatchTag = temporal.NewSearchAttributeKeyKeyword("BatchTag")
 
-// batchNode is the Duro node of a batch test, on a store that outlives it so the test can
-// restart it (a graceful stop, then a new node on the same data and the same manual clock).
-type batchNode struct {
-	t      *testing.T
-	store  string
-	clk    *clock.Manual
-	logger *testLogger
-	seq    *atomic.Int64
-	e      *env // the running node's view, with a client dialled to it
-	stop   func()
-}
+// batchNode is a node of the batch tests (see restartNode).
+type batchNode = restartNode
 
 // newBatchNode starts a node whose batch operations may run at up to 5,000 a second (Temporal's
 // 50 would make a 1,000-workflow job take 20 s), with BatchTag registered.
 func newBatchNode(t *testing.T) *batchNode {
 	t.Helper()
-	n := &batchNode{t: t, store: testStore(t), clk: clock.NewManual(), logger: newTestLogger(t), seq: new(atomic.Int64)}
-	n.start()
-	t.Cleanup(func() {
-		n.stop()
-		n.logger.close()
-		for _, p := range n.logger.recoveredPanics() {
-			t.Errorf("the node logged a panic: %s", p)
-		}
-	})
+	n := newRestartNode(t, func(c *server.Config) { c.BatchMaxOperationsPerSecond = 5000 })
 	_, err := n.e.c.OperatorService().AddSearchAttributes(n.e.ctx(), &operatorservice.AddSearchAttributesRequest{
 		Namespace:        namespace,
 		SearchAttributes: map[string]enumspb.IndexedValueType{"BatchTag": enumspb.INDEXED_VALUE_TYPE_KEYWORD},
 	})
 	require.NoError(t, err, "register BatchTag")
 	return n
-}
-
-// start starts a node on the store and dials a client to it.
-func (n *batchNode) start() {
-	t := n.t
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{
-		GRPCAddr: "127.0.0.1:0", Store: n.store, LogLevel: logLevel(), Clock: n.clk,
-		Logger:                      slog.New(slog.NewTextHandler(n.logger.writer("duro"), &slog.HandlerOptions{Level: slogLevel()})),
-		BatchMaxOperationsPerSecond: 5000,
-	})
-	if err != nil {
-		cancel()
-		require.NoError(t, err, "server.New")
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	dctx, dcancel := context.WithTimeout(context.Background(), waitFor)
-	defer dcancel()
-	c, err := client.DialContext(dctx, client.Options{
-		HostPort: srv.GRPCAddr(), Namespace: namespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(n.logger.writer("sdk"), &slog.HandlerOptions{Level: slogLevel()}))),
-	})
-	if err != nil {
-		cancel()
-		require.NoError(t, err, "dial %s", srv.GRPCAddr())
-	}
-	n.e = &env{t: t, srv: srv, clk: n.clk, c: c, raw: c.WorkflowService(), logger: n.logger, seq: n.seq}
-	var once sync.Once
-	n.stop = func() {
-		once.Do(func() {
-			c.Close()
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil && !errors.Is(err, context.Canceled) {
-					t.Errorf("server.Run: %v", err)
-				}
-			case <-time.After(waitFor):
-				t.Errorf("server.Run did not return within %v of its context being cancelled", waitFor)
-			}
-		})
-	}
-}
-
-// restart stops the node gracefully and starts a new one on the same store.
-func (n *batchNode) restart() {
-	n.stop()
-	n.start()
 }
 
 // startTagged starts count workflows of type "BatchTarget" (no worker serves them) tagged with

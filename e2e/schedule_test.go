@@ -1,12 +1,7 @@
 package e2e
 
 import (
-	"context"
-	"errors"
-	"log/slog"
 	"sort"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,13 +12,9 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/types/known/timestamppb"
-
-	"github.com/duro-dev/duro/internal/clock"
-	"github.com/duro-dev/duro/internal/server"
 )
 
 // The schedule tests drive Duro's scheduler with the Go SDK's schedule client. Time is the node's
@@ -522,71 +513,10 @@ func TestScheduleAPIErrorsAndListing(t *testing.T) {
 	e.schedCreate(other.GetID(), tq, schedQuickWorkflow, client.ScheduleOptions{})
 }
 
-// schedNode is a node of the restart tests: a store and a manual clock that outlive it.
-type schedNode struct {
-	t      *testing.T
-	store  string
-	clk    *clock.Manual
-	logger *testLogger
-	seq    *atomic.Int64
-	e      *env
-	stop   func()
-}
+// schedNode is a node of the schedule restart tests (see restartNode).
+type schedNode = restartNode
 
-func newSchedNode(t *testing.T) *schedNode {
-	t.Helper()
-	n := &schedNode{t: t, store: testStore(t), clk: clock.NewManual(), logger: newTestLogger(t), seq: new(atomic.Int64)}
-	n.start()
-	t.Cleanup(func() {
-		n.stop()
-		n.logger.close()
-		for _, p := range n.logger.recoveredPanics() {
-			t.Errorf("the node logged a panic: %s", p)
-		}
-	})
-	return n
-}
-
-func (n *schedNode) start() {
-	t := n.t
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{
-		GRPCAddr: "127.0.0.1:0", Store: n.store, LogLevel: logLevel(), Clock: n.clk,
-		Logger: slog.New(slog.NewTextHandler(n.logger.writer("duro"), &slog.HandlerOptions{Level: slogLevel()})),
-	})
-	if err != nil {
-		cancel()
-		require.NoError(t, err, "server.New")
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	dctx, dcancel := context.WithTimeout(context.Background(), waitFor)
-	defer dcancel()
-	c, err := client.DialContext(dctx, client.Options{
-		HostPort: srv.GRPCAddr(), Namespace: namespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(n.logger.writer("sdk"), &slog.HandlerOptions{Level: slogLevel()}))),
-	})
-	if err != nil {
-		cancel()
-		require.NoError(t, err, "dial %s", srv.GRPCAddr())
-	}
-	n.e = &env{t: t, srv: srv, clk: n.clk, c: c, raw: c.WorkflowService(), logger: n.logger, seq: n.seq}
-	var once sync.Once
-	n.stop = func() {
-		once.Do(func() {
-			c.Close()
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil && !errors.Is(err, context.Canceled) {
-					t.Errorf("server.Run: %v", err)
-				}
-			case <-time.After(waitFor):
-				t.Errorf("server.Run did not return within %v of its context being cancelled", waitFor)
-			}
-		})
-	}
-}
+func newSchedNode(t *testing.T) *schedNode { return newRestartNode(t, nil) }
 
 // stopOnceCounted stops the node as soon as schedule id has started at least n runs.
 func (n *schedNode) stopOnceCounted(id string, n0 int64) int64 {
