@@ -262,7 +262,7 @@ func RefFromToken(tok tasktoken.Token) ActivityRef {
 // updateActivity runs fn on the started activity ref names, rejecting stale references.
 func (e *Engine) updateActivity(ctx context.Context, ref ActivityRef, fn func(t *txn, ai *activityInfo) error) error {
 	if ref.RunID == "" {
-		unlock := e.locks.lock(lockKey(ref.Namespace, ref.WorkflowID))
+		unlock := e.locks.Lock(lockKey(ref.Namespace, ref.WorkflowID))
 		defer unlock()
 		run, err := e.resolveRun(ctx, ref.Namespace, ref.WorkflowID, "")
 		if err != nil {

@@ -38,7 +38,7 @@ func (e *Engine) CompleteWorkflowTask(ctx context.Context, tok tasktoken.Token, 
 	if err := e.prepareCommandSearchAttributes(ctx, k.namespace, req.GetCommands()); err != nil {
 		return err
 	}
-	unlock := e.locks.lock(lockKey(k.namespace, k.workflowID))
+	unlock := e.locks.Lock(lockKey(k.namespace, k.workflowID))
 	defer unlock()
 	err := e.updateLocked(ctx, k, func(t *txn) error {
 		if _, err := checkWFT(t.ms, tok); err != nil {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/duro-dev/duro/internal/clock"
+	"github.com/duro-dev/duro/internal/keylock"
 	"github.com/duro-dev/duro/internal/store"
 )
 
@@ -70,7 +71,7 @@ type Engine struct {
 	stopped  chan struct{}
 	stopOnce sync.Once
 
-	locks   lockTable
+	locks   keylock.Table[string] // serialises transitions of one workflow ID inside this node
 	cacheMu sync.Mutex
 	cache   map[execKey]*cachedState
 
@@ -143,7 +144,6 @@ func New(cfg Config) *Engine {
 		queries:  newQueryRegistry(),
 		updates:  newUpdateRegistry(),
 	}
-	e.locks.m = map[string]*lockEntry{}
 	e.internalWake = make(chan struct{}, 1)
 	e.ns = newNamespaceCache(cfg.Store)
 	e.sa = newSearchAttrCache(cfg.Store)
@@ -249,39 +249,6 @@ func (e *Engine) commit(t *store.Transition) error {
 	}
 }
 
-// lockTable serialises transitions of one workflow ID inside this node, so a busy execution
-// queues instead of storming the store with conflicts.
-type lockTable struct {
-	mu sync.Mutex
-	m  map[string]*lockEntry
-}
-
-type lockEntry struct {
-	mu   sync.Mutex
-	refs int
-}
-
-func (l *lockTable) lock(key string) func() {
-	l.mu.Lock()
-	le := l.m[key]
-	if le == nil {
-		le = &lockEntry{}
-		l.m[key] = le
-	}
-	le.refs++
-	l.mu.Unlock()
-	le.mu.Lock()
-	return func() {
-		le.mu.Unlock()
-		l.mu.Lock()
-		le.refs--
-		if le.refs == 0 {
-			delete(l.m, key)
-		}
-		l.mu.Unlock()
-	}
-}
-
 func lockKey(namespace, workflowID string) string { return namespace + "\x00" + workflowID }
 
 func (e *Engine) cached(k execKey) (*cachedState, bool) {
@@ -336,7 +303,7 @@ const maxConflictRetries = 8
 // fn mutates the state it is given; on any error the cached copy is dropped, so a half-applied
 // change never survives.
 func (e *Engine) update(ctx context.Context, k execKey, fn func(t *txn) error) error {
-	unlock := e.locks.lock(lockKey(k.namespace, k.workflowID))
+	unlock := e.locks.Lock(lockKey(k.namespace, k.workflowID))
 	defer unlock()
 	return e.updateLocked(ctx, k, fn)
 }
@@ -352,7 +319,7 @@ const maxClaimRetries = 1
 
 // claim runs fn as a transition that consumes a row, with few conflict retries.
 func (e *Engine) claim(ctx context.Context, k execKey, fn func(t *txn) error) error {
-	unlock := e.locks.lock(lockKey(k.namespace, k.workflowID))
+	unlock := e.locks.Lock(lockKey(k.namespace, k.workflowID))
 	defer unlock()
 	return e.updateRetrying(ctx, k, maxClaimRetries, fn)
 }

@@ -24,7 +24,7 @@ func (e *Engine) DeleteWorkflow(ctx context.Context, namespace, workflowID, runI
 	if _, err := e.ns.get(ctx, namespace); err != nil {
 		return err
 	}
-	unlock := e.locks.lock(lockKey(namespace, workflowID))
+	unlock := e.locks.Lock(lockKey(namespace, workflowID))
 	defer unlock()
 	runID, err := e.resolveRun(ctx, namespace, workflowID, runID)
 	if err != nil {
@@ -57,7 +57,7 @@ func (e *Engine) deleteRun(ctx context.Context, k execKey) error {
 
 // fireRetention deletes a closed run once its namespace's retention has passed.
 func (e *Engine) fireRetention(ctx context.Context, row store.Timer) error {
-	unlock := e.locks.lock(lockKey(row.Namespace, row.WorkflowID))
+	unlock := e.locks.Lock(lockKey(row.Namespace, row.WorkflowID))
 	defer unlock()
 	k := execKey{row.Namespace, row.WorkflowID, row.RunID}
 	ms, _, err := e.load(ctx, k)

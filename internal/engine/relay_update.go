@@ -75,7 +75,7 @@ func (e *Engine) updateAcrossNodes(ctx context.Context, namespace, workflowID, r
 	err = func() error {
 		// Under the workflow's lock, as on one node: a workflow task this node starts after the
 		// admission sees the run's hint and carries the update.
-		unlock := e.locks.lock(lockKey(namespace, workflowID))
+		unlock := e.locks.Lock(lockKey(namespace, workflowID))
 		defer unlock()
 		run, err := e.resolveRun(ctx, namespace, workflowID, runID)
 		if err != nil {
@@ -337,7 +337,7 @@ func (e *Engine) pendingUpdateMessages(ctx context.Context, k execKey, sequencin
 	}
 	// The claim that started the task has just cached the state; read it under the lock, as
 	// the next transition may already be changing it.
-	unlock := e.locks.lock(lockKey(k.namespace, k.workflowID))
+	unlock := e.locks.Lock(lockKey(k.namespace, k.workflowID))
 	defer unlock()
 	ms, _, err := e.load(ctx, k)
 	if err != nil {
@@ -467,7 +467,7 @@ func (e *Engine) takeSpecRecord(ctx context.Context, key store.TaskQueueKey) (*w
 // just took stands for — as startSpeculative does on one node — with the run's undecided updates.
 // It gives the record back (or deletes it) when there is nothing to start.
 func (e *Engine) startSpecFromRecord(ctx context.Context, key store.TaskQueueKey, k execKey, doc specDoc) (*workflowservice.PollWorkflowTaskQueueResponse, error) {
-	unlock := e.locks.lock(lockKey(k.namespace, k.workflowID))
+	unlock := e.locks.Lock(lockKey(k.namespace, k.workflowID))
 	defer unlock()
 	e.dropCache(k) // another node may have moved the run: start from the stored state
 	ms, _, err := e.load(ctx, k)

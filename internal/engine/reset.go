@@ -25,7 +25,7 @@ func (e *Engine) Reset(ctx context.Context, req *workflowservice.ResetWorkflowEx
 		return "", err
 	}
 	wid := req.GetWorkflowExecution().GetWorkflowId()
-	unlock := e.locks.lock(lockKey(ns, wid))
+	unlock := e.locks.Lock(lockKey(ns, wid))
 	defer unlock()
 	baseRun, err := e.resolveRun(ctx, ns, wid, req.GetWorkflowExecution().GetRunId())
 	if err != nil {

@@ -154,7 +154,7 @@ func (e *Engine) StartStateMachine(ctx context.Context, s SFNStart) (runID strin
 	if err != nil {
 		return "", time.Time{}, false, invalidArgument("execution input is not JSON: %v", err)
 	}
-	unlock := e.locks.lock(lockKey(s.Namespace, s.WorkflowID))
+	unlock := e.locks.Lock(lockKey(s.Namespace, s.WorkflowID))
 	defer unlock()
 	for try := 0; ; try++ {
 		cur, err := e.store.GetCurrent(ctx, s.Namespace, s.WorkflowID)

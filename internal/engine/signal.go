@@ -20,7 +20,7 @@ func (e *Engine) Signal(ctx context.Context, namespace, workflowID, runID string
 	if _, err := e.ns.get(ctx, namespace); err != nil {
 		return err
 	}
-	unlock := e.locks.lock(lockKey(namespace, workflowID))
+	unlock := e.locks.Lock(lockKey(namespace, workflowID))
 	defer unlock()
 	runID, err := e.resolveRun(ctx, namespace, workflowID, runID)
 	if err != nil {
@@ -58,7 +58,7 @@ func (e *Engine) RequestCancel(ctx context.Context, namespace, workflowID, runID
 	if _, err := e.ns.get(ctx, namespace); err != nil {
 		return err
 	}
-	unlock := e.locks.lock(lockKey(namespace, workflowID))
+	unlock := e.locks.Lock(lockKey(namespace, workflowID))
 	defer unlock()
 	runID, err := e.resolveRun(ctx, namespace, workflowID, runID)
 	if err != nil {
@@ -102,7 +102,7 @@ func (e *Engine) Terminate(ctx context.Context, namespace, workflowID, runID, re
 	if _, err := e.ns.get(ctx, namespace); err != nil {
 		return err
 	}
-	unlock := e.locks.lock(lockKey(namespace, workflowID))
+	unlock := e.locks.Lock(lockKey(namespace, workflowID))
 	defer unlock()
 	runID, err := e.resolveRun(ctx, namespace, workflowID, runID)
 	if err != nil {

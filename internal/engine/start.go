@@ -54,7 +54,7 @@ func (e *Engine) startWorkflow(ctx context.Context, req *workflowservice.StartWo
 	if _, err := e.ns.get(ctx, req.GetNamespace()); err != nil {
 		return StartResult{}, err
 	}
-	unlock := e.locks.lock(lockKey(req.GetNamespace(), req.GetWorkflowId()))
+	unlock := e.locks.Lock(lockKey(req.GetNamespace(), req.GetWorkflowId()))
 	defer unlock()
 	for try := 0; ; try++ {
 		res, err := e.startLocked(ctx, req, sig, parent)

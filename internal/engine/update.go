@@ -209,7 +209,7 @@ func (e *Engine) UpdateWorkflow(ctx context.Context, namespace, workflowID, runI
 	var k execKey
 	var done *UpdateOutcome
 	err := func() error {
-		unlock := e.locks.lock(lockKey(namespace, workflowID))
+		unlock := e.locks.Lock(lockKey(namespace, workflowID))
 		defer unlock()
 		run, err := e.resolveRun(ctx, namespace, workflowID, runID)
 		if err != nil {
@@ -378,7 +378,7 @@ func (e *Engine) takeSpeculative(ctx context.Context, queue store.TaskQueueKey) 
 }
 
 func (e *Engine) startSpeculative(ctx context.Context, k execKey) (*workflowservice.PollWorkflowTaskQueueResponse, error) {
-	unlock := e.locks.lock(lockKey(k.namespace, k.workflowID))
+	unlock := e.locks.Lock(lockKey(k.namespace, k.workflowID))
 	defer unlock()
 	ms, _, err := e.load(ctx, k)
 	if err != nil {
@@ -463,7 +463,7 @@ func (e *Engine) redeliverUpdates(k execKey) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	unlock := e.locks.lock(lockKey(k.namespace, k.workflowID))
+	unlock := e.locks.Lock(lockKey(k.namespace, k.workflowID))
 	ms, _, err := e.load(ctx, k)
 	if err != nil || !ms.open() || ms.WFT != nil {
 		unlock()
@@ -487,7 +487,7 @@ func (e *Engine) redeliverUpdates(k execKey) {
 // history event ID the worker must reset to when nothing of the task was kept.
 func (e *Engine) CompleteSpeculative(ctx context.Context, tok tasktoken.Token, req *workflowservice.RespondWorkflowTaskCompletedRequest) (resetTo int64, err error) {
 	k := execKey{tok.Namespace, tok.WorkflowID, tok.RunID}
-	unlock := e.locks.lock(lockKey(k.namespace, k.workflowID))
+	unlock := e.locks.Lock(lockKey(k.namespace, k.workflowID))
 	defer unlock()
 	e.updates.mu.Lock()
 	ru := e.updates.runs[k]

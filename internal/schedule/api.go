@@ -189,7 +189,7 @@ func (s *Scheduler) Describe(ctx context.Context, req *workflowservice.DescribeS
 // processes the elapsed time before a signal). fn returning errNoChange leaves the record as it is.
 func (s *Scheduler) modify(ctx context.Context, namespace, id string, fn func(st *state, now time.Time) error) error {
 	k := key{namespace, id}
-	unlock := s.locks.lock(k)
+	unlock := s.locks.Lock(k)
 	defer unlock()
 	for try := 0; ; try++ {
 		rec, st, err := s.load(ctx, namespace, id)
@@ -288,7 +288,7 @@ func (s *Scheduler) Delete(ctx context.Context, req *workflowservice.DeleteSched
 		return err
 	}
 	k := key{req.GetNamespace(), req.GetScheduleId()}
-	unlock := s.locks.lock(k)
+	unlock := s.locks.Lock(k)
 	defer unlock()
 	err := s.store.DeleteRecord(ctx, k.namespace, Kind, k.id, 0)
 	if errors.Is(err, store.ErrNotFound) {

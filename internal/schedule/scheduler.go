@@ -13,6 +13,7 @@ import (
 
 	"github.com/duro-dev/duro/internal/clock"
 	"github.com/duro-dev/duro/internal/engine"
+	"github.com/duro-dev/duro/internal/keylock"
 	"github.com/duro-dev/duro/internal/schedule/spec"
 	"github.com/duro-dev/duro/internal/store"
 )
@@ -62,7 +63,7 @@ type Scheduler struct {
 	wake chan struct{}
 
 	// locks serialise the work on one schedule inside this node.
-	locks keyLocks
+	locks keylock.Table[key]
 
 	mu sync.Mutex
 	// kicked are schedules to process at the next turn of the loop, whatever their WakeAt.
@@ -100,7 +101,6 @@ func New(cfg Config) *Scheduler {
 	return &Scheduler{
 		cfg: cfg, store: cfg.Store, e: cfg.Engine, clock: cfg.Clock, log: cfg.Logger,
 		wake:   make(chan struct{}, 1),
-		locks:  keyLocks{m: map[key]*keyLock{}},
 		kicked: map[key]struct{}{}, watched: map[string]key{}, specs: map[string]Spec{},
 	}
 }
@@ -212,7 +212,7 @@ const maxStepsPerTurn = 16
 // on, looks at the workflows it waits for, then moves it to now, and writes the record back with
 // compare-and-set, repeating while the new record has starts to make.
 func (s *Scheduler) process(ctx context.Context, k key) error {
-	unlock := s.locks.lock(k)
+	unlock := s.locks.Lock(k)
 	defer unlock()
 	for steps := 0; steps < maxStepsPerTurn; steps++ {
 		more, err := s.step(ctx, k)
@@ -329,34 +329,3 @@ func (s *Scheduler) compiled(st *state) Spec {
 
 // maxCachedSpecs bounds the compiled-spec cache (emptied when full).
 const maxCachedSpecs = 4096
-
-// keyLocks serialises work on one schedule inside this node.
-type keyLocks struct {
-	mu sync.Mutex
-	m  map[key]*keyLock
-}
-
-type keyLock struct {
-	mu   sync.Mutex
-	refs int
-}
-
-func (l *keyLocks) lock(k key) func() {
-	l.mu.Lock()
-	e := l.m[k]
-	if e == nil {
-		e = &keyLock{}
-		l.m[k] = e
-	}
-	e.refs++
-	l.mu.Unlock()
-	e.mu.Lock()
-	return func() {
-		e.mu.Unlock()
-		l.mu.Lock()
-		if e.refs--; e.refs == 0 {
-			delete(l.m, k)
-		}
-		l.mu.Unlock()
-	}
-}
