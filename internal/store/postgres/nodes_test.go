@@ -17,6 +17,18 @@ import (
 // fences them: every task is claimed exactly once, and the losers see ErrConflict.
 func TestNodesClaimEachTaskOnce(t *testing.T) {
 	t.Parallel()
+	claims, conflicts := claimRace(t, func(s *Store, q store.TaskQueueKey) ([]store.Task, error) {
+		return s.ListTasks(t.Context(), q, t0, 5)
+	})
+	t.Logf("%d claims, %d lost races", claims, conflicts)
+}
+
+// claimRace is the claim-race scenario: two Stores on one schema as two nodes, three pollers
+// each reading 40 tasks' backlog through read and claiming what they see (the run's next version
+// plus DeleteTasks). It checks that every task is claimed exactly once and that the backlog ends
+// empty, and returns the claims and the lost races (claims answered ErrConflict).
+func claimRace(t *testing.T, read func(s *Store, q store.TaskQueueKey) ([]store.Task, error)) (claimed, conflicts int) {
+	t.Helper()
 	url := pgtest.Schema(t)
 	var nodes []*Store
 	for range 2 {
@@ -35,7 +47,6 @@ func TestNodesClaimEachTaskOnce(t *testing.T) {
 
 	var mu sync.Mutex
 	claims := make(map[int64]int)
-	conflicts := 0
 	var wg sync.WaitGroup
 	for n, s := range nodes {
 		for p := range 3 {
@@ -43,7 +54,7 @@ func TestNodesClaimEachTaskOnce(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for {
-					listed, err := s.ListTasks(t.Context(), q, t0, 5)
+					listed, err := read(s, q)
 					if err != nil {
 						t.Errorf("node %d poller %d: %v", n, p, err)
 						return
@@ -88,5 +99,5 @@ func TestNodesClaimEachTaskOnce(t *testing.T) {
 	n, err := nodes[1].CountTasks(t.Context(), q)
 	require.NoError(t, err)
 	require.Zero(t, n)
-	t.Logf("%d claims, %d lost races", len(claims), conflicts)
+	return len(claims), conflicts
 }
