@@ -123,7 +123,7 @@ func (e *Engine) QueryWorkflow(ctx context.Context, namespace, workflowID, runID
 			return &QueryOutcome{Rejected: status}, nil
 		}
 	}
-	if ms, err := decodeState(rec.State); err == nil && ms.SFN != nil {
+	if rec.TaskQueue == SFNTaskQueue && isSFN(rec) {
 		// No worker runs a state machine: the query would wait for a workflow task forever.
 		return nil, &Error{Code: CodeQueryFailed, Message: "a Step Functions execution answers no queries: use DescribeExecution or GetExecutionHistory"}
 	}
@@ -219,4 +219,11 @@ func (e *Engine) RespondQuery(tok tasktoken.Token, req *workflowservice.RespondQ
 	default:
 	}
 	return nil
+}
+
+// isSFN reports whether a run's record is a Step Functions execution (decoding its state: call
+// it only for runs on SFNTaskQueue).
+func isSFN(rec *store.Execution) bool {
+	ms, err := decodeState(rec.State)
+	return err == nil && ms.SFN != nil
 }

@@ -48,6 +48,10 @@ import (
 // SFNMarker is the marker name of the Step Functions events in an execution's history.
 const SFNMarker = "StepFunctions"
 
+// SFNTaskQueue is the task queue visibility shows for every Step Functions execution; no
+// workflow task is ever scheduled on it.
+const SFNTaskQueue = "duro.stepfunctions"
+
 // sfnNoTimeout is the task timeout when a Task state gives none: Step Functions' 99999999 s.
 const sfnNoTimeout = 99999999 * time.Second
 
@@ -63,8 +67,6 @@ type SFNStart struct {
 	Namespace    string
 	WorkflowID   string
 	WorkflowType string
-	// TaskQueue is the run's task queue as visibility shows it; no workflow task is scheduled.
-	TaskQueue string
 	// LocalQueue is the activity task queue of Task states whose resource is not a Step
 	// Functions activity (they are run by the node's local resource runner).
 	LocalQueue string
@@ -84,9 +86,6 @@ type SFNStart struct {
 	VersionArn string
 	RoleArn    string
 	Region     string
-	// TaskToken turns a task command into the $$.Task.Token of a .waitForTaskToken state;
-	// nil uses [CallbackToken] encoded by the frontend's convention (see stepfn).
-	TaskToken func(namespace, workflowID, runID string, commandID int64) string
 }
 
 // sfnStartRecord is the "start" detail of the first marker: everything, beside the history's
@@ -161,7 +160,6 @@ func (e *Engine) StartStateMachine(ctx context.Context, s SFNStart) (runID strin
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return "", time.Time{}, false, unavailable(err)
 		}
-		expected := ""
 		if cur != nil {
 			running := cur.Status == int32(enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING)
 			if running && cur.StartRequestID == s.RequestID {
@@ -172,12 +170,12 @@ func (e *Engine) StartStateMachine(ctx context.Context, s SFNStart) (runID strin
 		}
 		spec := runSpec{
 			Namespace: s.Namespace, WorkflowID: s.WorkflowID, WorkflowType: &commonpb.WorkflowType{Name: s.WorkflowType},
-			TaskQueue: s.TaskQueue, Input: sfnJSONPayloads([]byte(s.Input)), Identity: s.Identity, RequestID: s.RequestID, Attempt: 1,
+			TaskQueue: SFNTaskQueue, Input: sfnJSONPayloads([]byte(s.Input)), Identity: s.Identity, RequestID: s.RequestID, Attempt: 1,
 			SFN: &sfnInfo{ExecutionArn: s.ExecutionArn, StateMachineArn: s.StateMachineArn, Name: s.Name, LocalQueue: s.LocalQueue},
 		}
 		spec.RunID = uuid.NewString()
 		spec.FirstRunID = spec.RunID
-		t := e.newRunTxn(spec, expected)
+		t := e.newRunTxn(spec, "") // no run of this workflow ID exists (checked above)
 		rec := &sfnStartRecord{
 			Definition: s.Definition, Input: s.Input, ExecutionArn: s.ExecutionArn, Name: s.Name,
 			StateMachineArn: s.StateMachineArn, StateMachineName: s.StateMachineName, VersionArn: s.VersionArn, RoleArn: s.RoleArn, Region: s.Region,
@@ -727,11 +725,11 @@ func sfnFailure(name, cause string) *failurepb.Failure {
 // Functions names them.
 func SFNFailure(name, cause string) *failurepb.Failure { return sfnFailure(name, cause) }
 
-// SFNActivityQueue returns the task queue of a Task state's resource: a Step Functions activity
+// sfnActivityQueue returns the task queue of a Task state's resource: a Step Functions activity
 // ARN (arn:aws:states:REGION:ACCOUNT:activity:NAME) runs on the queue NAME, with activity type
 // NAME, so Temporal workers can serve it; any other resource runs on the local queue with its
 // resource string as the activity type.
-func SFNActivityQueue(resource, local string) (queue, activityType string) {
+func sfnActivityQueue(resource, local string) (queue, activityType string) {
 	if parts := strings.Split(resource, ":"); len(parts) == 7 && parts[0] == "arn" && parts[2] == "states" && parts[5] == "activity" && parts[6] != "" {
 		return parts[6], parts[6]
 	}
@@ -742,7 +740,7 @@ func SFNActivityQueue(resource, local string) (queue, activityType string) {
 // retries). The activity ID is the command ID.
 func (t *txn) sfnTask(id int64, tc *asl.TaskCommand) error {
 	ms := t.ms
-	queue, typ := SFNActivityQueue(tc.Resource, ms.SFN.LocalQueue)
+	queue, typ := sfnActivityQueue(tc.Resource, ms.SFN.LocalQueue)
 	timeout := time.Duration(tc.TimeoutSeconds) * time.Second
 	if timeout <= 0 {
 		timeout = sfnNoTimeout
@@ -768,7 +766,6 @@ func (t *txn) sfnTask(id int64, tc *asl.TaskCommand) error {
 		ActivityId:             strconv.FormatInt(id, 10),
 		ActivityType:           &commonpb.ActivityType{Name: typ},
 		TaskQueue:              &taskqueuepb.TaskQueue{Name: queue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
-		Header:                 sfnTaskHeader(tc),
 		Input:                  sfnJSONPayloads(jsonv.Marshal(tc.Input)),
 		ScheduleToCloseTimeout: durationpb.New(timeout),
 		ScheduleToStartTimeout: durationpb.New(timeout),
@@ -804,44 +801,22 @@ func (t *txn) sfnTask(id int64, tc *asl.TaskCommand) error {
 	return nil
 }
 
-// SFNHeaderResource, SFNHeaderState and SFNHeaderToken name the header fields of a Step
-// Functions task activity: its resource, state name and (for .waitForTaskToken) task token, for
-// the local resource runner and for Temporal workers that want them.
-const (
-	SFNHeaderResource = "sfn-resource"
-	SFNHeaderState    = "sfn-state"
-	SFNHeaderToken    = "sfn-token"
-)
-
-func sfnTaskHeader(tc *asl.TaskCommand) *commonpb.Header {
-	h := &commonpb.Header{Fields: map[string]*commonpb.Payload{
-		SFNHeaderResource: sfnJSONPayload(jsonv.Marshal(tc.Resource)),
-		SFNHeaderState:    sfnJSONPayload(jsonv.Marshal(tc.StateName)),
-	}}
-	if tc.Token != "" {
-		h.Fields[SFNHeaderToken] = sfnJSONPayload(jsonv.Marshal(tc.Token))
-	}
-	return h
-}
-
 // StopStateMachine aborts a running execution with an error and cause (StopExecution): the
-// markers record ExecutionAborted and the run is terminated. It returns the stop time;
-// CodeNotFound if no such run, CodeFailedPrecondition-free: a closed run returns its close time.
-func (e *Engine) StopStateMachine(ctx context.Context, namespace, workflowID, runID, errName, cause, identity string) (time.Time, bool, error) {
-	var (
-		stopped time.Time
-		wasOpen bool
-	)
+// markers record ExecutionAborted and the run is terminated. It returns the stop time; a run
+// that has already ended is left as it is and its close time returned. CodeNotFound if there
+// is no such run.
+func (e *Engine) StopStateMachine(ctx context.Context, namespace, workflowID, runID, errName, cause, identity string) (time.Time, error) {
+	var stopped time.Time
 	err := e.update(ctx, execKey{namespace, workflowID, runID}, func(t *txn) error {
 		ms := t.ms
 		if ms.SFN == nil {
 			return invalidArgument("workflow %q is not a Step Functions execution", workflowID)
 		}
 		if !ms.open() {
-			stopped, wasOpen = ms.CloseTime, false
+			stopped = ms.CloseTime
 			return errNoChange
 		}
-		stopped, wasOpen = t.now, true
+		stopped = t.now
 		if err := t.sfnAbortMarker(errName, cause); err != nil {
 			return err
 		}
@@ -854,7 +829,7 @@ func (e *Engine) StopStateMachine(ctx context.Context, namespace, workflowID, ru
 		t.closeRun(enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, ev.EventId)
 		return nil
 	})
-	return stopped, wasOpen, err
+	return stopped, err
 }
 
 func sfnErrorDetails(errName, cause string) *jsonv.Object {
@@ -870,23 +845,16 @@ func sfnErrorDetails(errName, cause string) *jsonv.Object {
 
 // sfnAbortMarker records ExecutionAborted, the Step Functions event of a stopped (or terminated)
 // execution, after the events recorded so far.
+// Every step records all the decider's events, so the next event ID follows the markers' count.
 func (t *txn) sfnAbortMarker(errName, cause string) error {
-	info := t.ms.SFN
-	var history []asl.Event
-	if t.ms.sfn != nil {
-		history = t.ms.sfn.x.History()
-	}
-	id := int64(info.Recorded + 1)
-	if n := len(history); n > info.Recorded {
-		id = int64(n + 1) // the live decider holds events not yet in a marker (none in practice)
-	}
+	id := int64(t.ms.SFN.Recorded + 1)
 	o := jsonv.NewObject()
 	o.Set("timestamp", jsonv.NumberFromFloat(float64(t.now.UnixMilli())/1000))
 	o.Set("type", "ExecutionAborted")
 	o.Set("id", jsonv.NumberFromInt(id))
 	o.Set("previousEventId", jsonv.NumberFromInt(id-1))
 	o.Set("executionAbortedEventDetails", sfnErrorDetails(errName, cause))
-	return t.sfnMarker(history, nil, []*jsonv.Object{o})
+	return t.sfnMarker(nil, nil, []*jsonv.Object{o})
 }
 
 // sfnJSONPayloads is one json/plain payload holding data.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -110,7 +109,7 @@ func (e *Engine) DescribeStateMachineExecution(ctx context.Context, namespace, w
 				continue // the close event says it all
 			}
 			// The last marker before a timeout or an abort holds the error and cause.
-			evs, err := SFNMarkerEvents(ev)
+			evs, err := sfnMarkerEvents(ev)
 			if err != nil {
 				return nil, internal(err)
 			}
@@ -137,9 +136,9 @@ func (e *Engine) DescribeStateMachineExecution(ctx context.Context, namespace, w
 	return out, nil
 }
 
-// SFNMarkerEvents returns the Step Functions events a marker holds (jsonv objects), or nil for an
+// sfnMarkerEvents returns the Step Functions events a marker holds (jsonv objects), or nil for an
 // event that is not a Step Functions marker.
-func SFNMarkerEvents(ev *historypb.HistoryEvent) ([]any, error) {
+func sfnMarkerEvents(ev *historypb.HistoryEvent) ([]any, error) {
 	a := ev.GetMarkerRecordedEventAttributes()
 	if ev.GetEventType() != enumspb.EVENT_TYPE_MARKER_RECORDED || a.GetMarkerName() != SFNMarker {
 		return nil, nil
@@ -176,7 +175,7 @@ func (e *Engine) StateMachineEvents(ctx context.Context, namespace, runID string
 	}
 	page := &SFNEventPage{}
 	for _, ev := range evs {
-		arr, err := SFNMarkerEvents(ev)
+		arr, err := sfnMarkerEvents(ev)
 		if err != nil {
 			return nil, internal(err)
 		}
@@ -202,7 +201,7 @@ func (e *Engine) StateMachineEventsReverse(ctx context.Context, namespace, runID
 		if err := proto.Unmarshal(row.Data, ev); err != nil {
 			return nil, internal(fmt.Errorf("decode event %d: %w", row.EventID, err))
 		}
-		arr, err := SFNMarkerEvents(ev)
+		arr, err := sfnMarkerEvents(ev)
 		if err != nil {
 			return nil, internal(err)
 		}
@@ -214,12 +213,6 @@ func (e *Engine) StateMachineEventsReverse(ctx context.Context, namespace, runID
 		page.Next = rows[n-1].EventID - 1
 	}
 	return page, nil
-}
-
-// SFNCommandOfActivity returns the command ID of a task activity (its activity ID).
-func SFNCommandOfActivity(activityID string) (int64, bool) {
-	id, err := strconv.ParseInt(activityID, 10, 64)
-	return id, err == nil
 }
 
 // SFNTaskEnd tells why a task activity that is no longer pending ended: the type of the event

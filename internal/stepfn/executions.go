@@ -28,7 +28,7 @@ import (
 
 // TaskQueue is the task queue visibility shows for executions; no workflow task is ever
 // scheduled on it.
-const TaskQueue = "duro.stepfunctions"
+const TaskQueue = engine.SFNTaskQueue
 
 // LocalQueue is the activity task queue of Task states whose resource is not a Step Functions
 // activity; the node's local resource runner serves it (localtasks.go).
@@ -95,7 +95,7 @@ func (s *Service) StartExecution(ctx context.Context, in *sfn.StartExecutionInpu
 	arn := s.cfg.ARN.ExecutionARN(m.Name, name)
 	_, start, _, err := s.cfg.Engine.StartStateMachine(ctx, engine.SFNStart{
 		Namespace: s.cfg.Namespace, WorkflowID: workflowID(m.Name, name), WorkflowType: m.Name,
-		TaskQueue: TaskQueue, LocalQueue: LocalQueue, RequestID: "sfn-input-" + hex.EncodeToString(sum[:]),
+		LocalQueue: LocalQueue, RequestID: "sfn-input-" + hex.EncodeToString(sum[:]),
 		Identity: "stepfunctions", Definition: m.Definition, Input: input, ExecutionArn: arn, Name: name,
 		StateMachineArn: m.MachineARN, StateMachineName: m.Name, RoleArn: m.RoleArn, Region: s.cfg.ARN.Region,
 		VersionArn: versionOf(m),
@@ -227,7 +227,7 @@ func (s *Service) StopExecution(ctx context.Context, in *sfn.StopExecutionInput)
 	if in.Cause != nil {
 		cause = *in.Cause
 	}
-	stopped, _, err := s.cfg.Engine.StopStateMachine(ctx, s.cfg.Namespace, x.WorkflowID, x.RunID, errName, cause, "stepfunctions")
+	stopped, err := s.cfg.Engine.StopStateMachine(ctx, s.cfg.Namespace, x.WorkflowID, x.RunID, errName, cause, "stepfunctions")
 	if err != nil {
 		return nil, engineErr(err, errNoExecution(in.ExecutionArn))
 	}
