@@ -3,12 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sync"
+	"github.com/duro-dev/duro/e2e/e2etest"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
 )
@@ -35,53 +33,20 @@ func BenchmarkOneActivityWorkflow(b *testing.B) {
 	e := newEnv(b)
 	tq := e.startWorker(registry{workflows: []any{oneActivityWorkflow}, activities: []any{&benchActs{}}})
 
-	latencies := make([]time.Duration, b.N)
-	errs := make(chan error, inFlight)
-	sem := make(chan struct{}, inFlight)
-	var wg sync.WaitGroup
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-
-	b.ResetTimer()
-	began := time.Now()
-	for i := 0; i < b.N; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			t0 := time.Now()
-			in := fmt.Sprint(i)
-			run, err := e.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-%d-%d", b.N, i), TaskQueue: tq}, oneActivityWorkflow, in)
-			if err == nil {
-				var out string
-				err = run.Get(ctx, &out)
-				if err == nil && out != in {
-					err = fmt.Errorf("workflow %d returned %q", i, out)
-				}
-			}
-			if err != nil {
-				select {
-				case errs <- err:
-				default:
-				}
-				return
-			}
-			latencies[i] = time.Since(t0)
-		}(i)
-	}
-	wg.Wait()
-	elapsed := time.Since(began)
-	b.StopTimer()
-	select {
-	case err := <-errs:
-		require.NoError(b, err)
-	default:
-	}
-
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))] }
+	elapsed, _ := e2etest.Load(b, inFlight, func(ctx context.Context, i int) error {
+		in := fmt.Sprint(i)
+		run, err := e.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-%d-%d", b.N, i), TaskQueue: tq}, oneActivityWorkflow, in)
+		if err != nil {
+			return err
+		}
+		var out string
+		if err := run.Get(ctx, &out); err != nil {
+			return err
+		}
+		if out != in {
+			return fmt.Errorf("workflow %d returned %q", i, out)
+		}
+		return nil
+	})
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "workflows/s")
-	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99-ms")
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/duro-dev/duro/e2e/e2etest"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -78,51 +78,11 @@ func (s *sfnBench) run(ctx context.Context, name, input, want string) error {
 
 // loop runs b.N executions, inFlight at once, and returns the wall time and each one's latency,
 // sorted.
-func (s *sfnBench) loop(b *testing.B, inFlight int, input, want string) (time.Duration, []time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	latencies := make([]time.Duration, b.N)
-	errs := make(chan error, 1)
-	sem := make(chan struct{}, inFlight)
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	began := time.Now()
-	for i := range b.N {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			t0 := time.Now()
-			if err := s.run(ctx, fmt.Sprintf("b%d-%d", b.N, i), input, want); err != nil {
-				select {
-				case errs <- err:
-				default:
-				}
-				return
-			}
-			latencies[i] = time.Since(t0)
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(began)
-	b.StopTimer()
-	select {
-	case err := <-errs:
-		require.NoError(b, err)
-	default:
-	}
-	slices.Sort(latencies)
-	return elapsed, latencies
-}
-
-func sfnPercentile(sorted []time.Duration, p float64) time.Duration {
-	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
-}
-
-func sfnReportLatency(b *testing.B, sorted []time.Duration) {
-	b.ReportMetric(float64(sfnPercentile(sorted, 0.50).Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(sfnPercentile(sorted, 0.99).Microseconds())/1000, "p99-ms")
+func (s *sfnBench) loop(b *testing.B, inFlight int, input, want string) time.Duration {
+	elapsed, _ := e2etest.Load(b, inFlight, func(ctx context.Context, i int) error {
+		return s.run(ctx, fmt.Sprintf("b%d-%d", b.N, i), input, want)
+	})
+	return elapsed
 }
 
 // sfnPassChain is a machine of n Pass states in a row, each adding to a counter.
@@ -150,10 +110,9 @@ func sfnPassChain(n int) string {
 func BenchmarkSFNPassChain(b *testing.B) {
 	const states = 100
 	s := newSFNBench(b, "chain", sfnPassChain(states))
-	elapsed, latencies := s.loop(b, 16, `{"n":0}`, fmt.Sprintf(`{"n":%d}`, states))
+	elapsed := s.loop(b, 16, `{"n":0}`, fmt.Sprintf(`{"n":%d}`, states))
 	b.ReportMetric(float64(b.N*states)/elapsed.Seconds(), "transitions/s")
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "executions/s")
-	sfnReportLatency(b, latencies)
 }
 
 // BenchmarkSFNLatency: StartExecution-to-SUCCEEDED latency of 3-state machines, one execution
@@ -166,8 +125,7 @@ func BenchmarkSFNLatency(b *testing.B) {
 			"Prepare":{"Type":"Pass","Parameters":{"n.$":"$.n","big":true},"Next":"Decide"},
 			"Decide":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":10,"Next":"Done"}],"Default":"Done"},
 			"Done":{"Type":"Succeed"}}}`)
-		_, latencies := s.loop(b, 1, `{"n":42}`, `{"n":42,"big":true}`)
-		sfnReportLatency(b, latencies)
+		s.loop(b, 1, `{"n":42}`, `{"n":42,"big":true}`)
 	})
 	b.Run("pass-task-pass", func(b *testing.B) {
 		e := newEnv(b)
@@ -178,8 +136,7 @@ func BenchmarkSFNLatency(b *testing.B) {
 			"Prepare":{"Type":"Pass","Parameters":{"n.$":"$.n"},"Next":"Work"},
 			"Work":{"Type":"Task","Resource":"`+act+`","ResultPath":"$.echo","Next":"Done"},
 			"Done":{"Type":"Pass","OutputPath":"$.echo","End":true}}}`)
-		_, latencies := s.loop(b, 1, `{"n":42}`, `{"n":42}`)
-		sfnReportLatency(b, latencies)
+		s.loop(b, 1, `{"n":42}`, `{"n":42}`)
 	})
 }
 
@@ -191,9 +148,8 @@ func BenchmarkSFNActivity(b *testing.B) {
 	act := sfnBenchWorkers(b, c, "bench-work", 8)
 	s := &sfnBench{e: e, c: c, machine: "onetask"}
 	s.arn = e.createMachine(c, s.machine, `{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"`+act+`","End":true}}}`)
-	elapsed, latencies := s.loop(b, 50, `{"n":7}`, `{"n":7}`)
+	elapsed := s.loop(b, 50, `{"n":7}`, `{"n":7}`)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "executions/s")
-	sfnReportLatency(b, latencies)
 }
 
 // sfnBenchWorkers creates an activity and runs n AWS SDK workers that answer each task with its

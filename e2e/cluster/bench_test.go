@@ -3,11 +3,10 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"github.com/duro-dev/duro/e2e/e2etest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -95,12 +94,6 @@ func benchCluster(b *testing.B, store, app string, nodes int) {
 		b.Cleanup(w.Stop)
 	}
 
-	latencies := make([]time.Duration, b.N)
-	errs := make(chan error, 1)
-	sem := make(chan struct{}, inFlight)
-	var wg sync.WaitGroup
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
 	prefix := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 
 	cpu0 := make([]time.Duration, nodes)
@@ -116,47 +109,23 @@ func benchCluster(b *testing.B, store, app string, nodes int) {
 		pg0 = backendCPU(b, app)
 	}
 
-	b.ResetTimer()
-	began := time.Now()
-	for i := 0; i < b.N; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c := clients[i%nodes]
-			t0 := time.Now()
-			in := fmt.Sprint(i)
-			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("%s-%d", prefix, i), TaskQueue: tq}, oneActivityWorkflow, in)
-			if err == nil {
-				var out string
-				if err = run.Get(ctx, &out); err == nil && out != in {
-					err = fmt.Errorf("workflow %d returned %q", i, out)
-				}
-			}
-			if err != nil {
-				select {
-				case errs <- err:
-				default:
-				}
-				return
-			}
-			latencies[i] = time.Since(t0)
-		}(i)
-	}
-	wg.Wait()
-	elapsed := time.Since(began)
-	b.StopTimer()
-	select {
-	case err := <-errs:
-		require.NoError(b, err)
-	default:
-	}
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))] }
+	elapsed, _ := e2etest.Load(b, inFlight, func(ctx context.Context, i int) error {
+		c := clients[i%nodes]
+		in := fmt.Sprint(i)
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("%s-%d", prefix, i), TaskQueue: tq}, oneActivityWorkflow, in)
+		if err != nil {
+			return err
+		}
+		var out string
+		if err := run.Get(ctx, &out); err != nil {
+			return err
+		}
+		if out != in {
+			return fmt.Errorf("workflow %d returned %q", i, out)
+		}
+		return nil
+	})
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "workflows/s")
-	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99-ms")
 
 	// The model's inputs, measured: CPU, transitions and commits per workflow, lost races.
 	var duroCPU time.Duration

@@ -1,0 +1,55 @@
+package e2etest
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Load is the benchmarks' load loop: it calls one(ctx, i) for every i in [0, b.N), at most
+// inFlight at once, times each call and fails the benchmark on the first error. The timer runs
+// only around the calls. It reports the p50-ms and p99-ms latencies and returns the wall time
+// and the sorted latencies, for the caller's throughput metric.
+func Load(b *testing.B, inFlight int, one func(ctx context.Context, i int) error) (elapsed time.Duration, sorted []time.Duration) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	latencies := make([]time.Duration, b.N)
+	errs := make(chan error, 1)
+	sem := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	began := time.Now()
+	for i := range b.N {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			t0 := time.Now()
+			if err := one(ctx, i); err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+				return
+			}
+			latencies[i] = time.Since(t0)
+		}()
+	}
+	wg.Wait()
+	elapsed = time.Since(began)
+	b.StopTimer()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))] }
+	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99-ms")
+	return elapsed, latencies
+}
