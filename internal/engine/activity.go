@@ -102,30 +102,43 @@ func (t *txn) scheduleActivity(a *commandpb.ScheduleActivityTaskCommandAttribute
 		RetryPolicy:                  rp,
 		Priority:                     a.GetPriority(),
 	}
+	_, err := t.addActivity(attrs)
+	return err
+}
+
+// addActivity records ActivityTaskScheduled with attrs (timeouts and retry policy normalized)
+// and makes the activity pending: its state derived from attrs, its first task dispatched, its
+// schedule-to-close timer armed. Workflow commands and Step Functions tasks both schedule
+// activities through it.
+func (t *txn) addActivity(attrs *historypb.ActivityTaskScheduledEventAttributes) (*activityInfo, error) {
 	ev := t.appendEvent(&historypb.HistoryEvent{
 		EventType:  enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
 		Attributes: &historypb.HistoryEvent_ActivityTaskScheduledEventAttributes{ActivityTaskScheduledEventAttributes: attrs},
 	})
 	raw, err := proto.Marshal(attrs)
 	if err != nil {
-		return internal(err)
+		return nil, internal(err)
 	}
+	rp := attrs.GetRetryPolicy()
+	s2c := attrs.GetScheduleToCloseTimeout().AsDuration()
 	ai := &activityInfo{
-		ScheduledEventID: ev.EventId, ActivityID: a.GetActivityId(), ActivityType: a.GetActivityType().GetName(), TaskQueue: queue,
-		Attrs: raw, ScheduleToClose: s2c, ScheduleToStart: s2s, StartToClose: st2c, Heartbeat: hb,
-		Attempt: 1, FirstScheduledTime: t.now, CurrentAttemptScheduledTime: t.now,
+		ScheduledEventID: ev.EventId, ActivityID: attrs.GetActivityId(), ActivityType: attrs.GetActivityType().GetName(),
+		TaskQueue: attrs.GetTaskQueue().GetName(), Attrs: raw, ScheduleToClose: s2c,
+		ScheduleToStart: attrs.GetScheduleToStartTimeout().AsDuration(), StartToClose: attrs.GetStartToCloseTimeout().AsDuration(),
+		Heartbeat: attrs.GetHeartbeatTimeout().AsDuration(),
+		Attempt:   1, FirstScheduledTime: t.now, CurrentAttemptScheduledTime: t.now,
 		RetryInitial: rp.GetInitialInterval().AsDuration(), RetryCoefficient: rp.GetBackoffCoefficient(),
 		RetryMaximum: rp.GetMaximumInterval().AsDuration(), RetryMaxAttempts: rp.GetMaximumAttempts(), NonRetryable: rp.GetNonRetryableErrorTypes(),
 	}
-	if ms.Activities == nil {
-		ms.Activities = map[int64]*activityInfo{}
+	if t.ms.Activities == nil {
+		t.ms.Activities = map[int64]*activityInfo{}
 	}
-	ms.Activities[ai.ScheduledEventID] = ai
+	t.ms.Activities[ai.ScheduledEventID] = ai
 	t.dispatchActivity(ai)
 	if s2c > 0 {
 		t.addTimer(timerActivityScheduleToClose, t.now.Add(s2c), ai.ScheduledEventID, 0, "")
 	}
-	return nil
+	return ai, nil
 }
 
 // dispatchActivity queues the activity's current attempt and arms its schedule-to-start timeout.

@@ -773,31 +773,15 @@ func (t *txn) sfnTask(id int64, tc *asl.TaskCommand) error {
 		HeartbeatTimeout:       durationpb.New(hb),
 		RetryPolicy:            rp,
 	}
-	ev := t.appendEvent(&historypb.HistoryEvent{
-		EventType:  enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-		Attributes: &historypb.HistoryEvent_ActivityTaskScheduledEventAttributes{ActivityTaskScheduledEventAttributes: attrs},
-	})
-	raw, err := proto.Marshal(attrs)
+	ai, err := t.addActivity(attrs)
 	if err != nil {
-		return internal(err)
+		return err
 	}
-	ai := &activityInfo{
-		ScheduledEventID: ev.EventId, ActivityID: attrs.ActivityId, ActivityType: typ, TaskQueue: queue, Attrs: raw,
-		ScheduleToClose: timeout, ScheduleToStart: timeout, StartToClose: timeout, Heartbeat: hb,
-		Attempt: 1, FirstScheduledTime: t.now, CurrentAttemptScheduledTime: t.now,
-		RetryInitial: time.Second, RetryCoefficient: 2, RetryMaximum: 100 * time.Second, RetryMaxAttempts: maxAttempts, NonRetryable: nonRetryable,
-		Callback: tc.Token != "",
-	}
-	if ms.Activities == nil {
-		ms.Activities = map[int64]*activityInfo{}
-	}
-	ms.Activities[ai.ScheduledEventID] = ai
+	ai.Callback = tc.Token != ""
 	if ms.SFN.Tasks == nil {
 		ms.SFN.Tasks = map[int64]int64{}
 	}
 	ms.SFN.Tasks[ai.ScheduledEventID] = id
-	t.dispatchActivity(ai)
-	t.addTimer(timerActivityScheduleToClose, t.now.Add(timeout), ai.ScheduledEventID, 0, "")
 	return nil
 }
 
