@@ -3,10 +3,12 @@ package engine
 import (
 	"context"
 	"sync"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
+	historypb "go.temporal.io/api/history/v1"
 	querypb "go.temporal.io/api/query/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -179,19 +181,26 @@ func (e *Engine) TakeQuery(ctx context.Context, queue store.TaskQueueKey) (*work
 		if err != nil {
 			return nil, err
 		}
-		return &workflowservice.PollWorkflowTaskQueueResponse{
-			TaskToken: tasktoken.Encode(tasktoken.Token{Kind: tasktoken.Query, Namespace: ms.Namespace, WorkflowID: ms.WorkflowID,
-				RunID: ms.RunID, QueryID: qt.id, Attempt: 1}),
-			WorkflowExecution:          execution(ms),
-			WorkflowType:               workflowType(ms),
-			PreviousStartedEventId:     ms.LastCompletedWFTStartedID,
-			Attempt:                    1,
-			History:                    historyOf(events),
-			Query:                      qt.query,
-			WorkflowExecutionTaskQueue: &taskqueuepb.TaskQueue{Name: ms.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
-			ScheduledTime:              timestamppb.New(e.clock.Now()),
-			StartedTime:                timestamppb.New(e.clock.Now()),
-		}, nil
+		now := e.clock.Now()
+		return queryPoll(ms, qt.id, qt.query, events, now, now), nil
+	}
+}
+
+// queryPoll is the poll response of a legacy query task (this node's or one delivered across
+// nodes): the run's whole history and the query.
+func queryPoll(ms *mutableState, queryID string, q *querypb.WorkflowQuery, events []*historypb.HistoryEvent, scheduled, started time.Time) *workflowservice.PollWorkflowTaskQueueResponse {
+	return &workflowservice.PollWorkflowTaskQueueResponse{
+		TaskToken: tasktoken.Encode(tasktoken.Token{Kind: tasktoken.Query, Namespace: ms.Namespace, WorkflowID: ms.WorkflowID,
+			RunID: ms.RunID, QueryID: queryID, Attempt: 1}),
+		WorkflowExecution:          execution(ms),
+		WorkflowType:               workflowType(ms),
+		PreviousStartedEventId:     ms.LastCompletedWFTStartedID,
+		Attempt:                    1,
+		History:                    historyOf(events),
+		Query:                      q,
+		WorkflowExecutionTaskQueue: &taskqueuepb.TaskQueue{Name: ms.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+		ScheduledTime:              timestamppb.New(scheduled),
+		StartedTime:                timestamppb.New(started),
 	}
 }
 

@@ -7,13 +7,10 @@ import (
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
-	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
 	querypb "go.temporal.io/api/query/v1"
-	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/duro-dev/duro/internal/store"
 	"github.com/duro-dev/duro/internal/tasktoken"
@@ -238,19 +235,7 @@ func (e *Engine) takeQueryRecord(ctx context.Context, key store.TaskQueueKey) (*
 			e.untakeQuery(ctx, rec, doc, version)
 			return nil, err
 		}
-		return &workflowservice.PollWorkflowTaskQueueResponse{
-			TaskToken: tasktoken.Encode(tasktoken.Token{Kind: tasktoken.Query, Namespace: ms.Namespace, WorkflowID: ms.WorkflowID,
-				RunID: ms.RunID, QueryID: rec.Name, Attempt: 1}),
-			WorkflowExecution:          execution(ms),
-			WorkflowType:               workflowType(ms),
-			PreviousStartedEventId:     ms.LastCompletedWFTStartedID,
-			Attempt:                    1,
-			History:                    historyOf(events),
-			Query:                      q,
-			WorkflowExecutionTaskQueue: &taskqueuepb.TaskQueue{Name: ms.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
-			ScheduledTime:              timestamppb.New(doc.Created),
-			StartedTime:                timestamppb.New(now),
-		}, nil
+		return queryPoll(ms, rec.Name, q, events, doc.Created, now), nil
 	}
 	return nil, nil
 }
