@@ -85,15 +85,8 @@ func (e *Engine) updateAcrossNodes(ctx context.Context, namespace, workflowID, r
 		if ms, err = e.loadStored(ctx, k); err != nil {
 			return err
 		}
-		if info := ms.Updates[id]; info != nil {
-			done, err = e.persistedUpdate(ctx, k, id, info)
+		if done, err = e.admissible(ctx, k, ms, id); err != nil || done != nil {
 			return err
-		}
-		if !ms.open() {
-			return notFound("workflow execution already completed")
-		}
-		if ms.SFN != nil {
-			return errSFNUpdate
 		}
 		return e.admitRecord(ctx, k, ms.TaskQueue, id, reqBytes)
 	}()

@@ -191,6 +191,22 @@ type UpdateOutcome struct {
 	Outcome *updatepb.Outcome
 }
 
+// admissible decides whether update id may be admitted to run k (state ms), on either path:
+// the outcome of an update the run already recorded, an error for a run that takes none, or
+// (nil, nil) to admit it.
+func (e *Engine) admissible(ctx context.Context, k execKey, ms *mutableState, id string) (*UpdateOutcome, error) {
+	if info := ms.Updates[id]; info != nil {
+		return e.persistedUpdate(ctx, k, id, info)
+	}
+	if !ms.open() {
+		return nil, notFound("workflow execution already completed")
+	}
+	if ms.SFN != nil {
+		return nil, errSFNUpdate
+	}
+	return nil, nil
+}
+
 // errSFNUpdate refuses an update of a Step Functions execution: no worker runs a state machine,
 // so the update would wait for a workflow task forever.
 var errSFNUpdate = &Error{Code: CodeFailedPrecondition, Message: "a Step Functions execution takes no updates: use SendTaskSuccess for callbacks"}
@@ -220,15 +236,8 @@ func (e *Engine) UpdateWorkflow(ctx context.Context, namespace, workflowID, runI
 		if err != nil {
 			return err
 		}
-		if info := ms.Updates[id]; info != nil {
-			done, err = e.persistedUpdate(ctx, k, id, info)
+		if done, err = e.admissible(ctx, k, ms, id); err != nil || done != nil {
 			return err
-		}
-		if !ms.open() {
-			return notFound("workflow execution already completed")
-		}
-		if ms.SFN != nil {
-			return errSFNUpdate
 		}
 		e.updates.mu.Lock()
 		ru := e.updates.run(k)
