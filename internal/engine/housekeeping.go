@@ -21,16 +21,11 @@ const (
 // DeleteWorkflow deletes a run with its history (terminating it first if it is open), as
 // DeleteWorkflowExecution does.
 func (e *Engine) DeleteWorkflow(ctx context.Context, namespace, workflowID, runID string) error {
-	if _, err := e.ns.get(ctx, namespace); err != nil {
-		return err
-	}
-	unlock := e.locks.Lock(lockKey(namespace, workflowID))
-	defer unlock()
-	runID, err := e.resolveRun(ctx, namespace, workflowID, runID)
+	k, unlock, err := e.lockRun(ctx, namespace, workflowID, runID)
 	if err != nil {
 		return err
 	}
-	k := execKey{namespace, workflowID, runID}
+	defer unlock()
 	ms, _, err := e.load(ctx, k)
 	if err != nil {
 		return err

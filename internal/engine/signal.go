@@ -17,16 +17,12 @@ const maxPendingSignals = 10000
 // Signal delivers a signal to a run (the current one if runID is empty). A retry with the same
 // request ID is answered without signalling twice.
 func (e *Engine) Signal(ctx context.Context, namespace, workflowID, runID string, sig *SignalArgs) error {
-	if _, err := e.ns.get(ctx, namespace); err != nil {
-		return err
-	}
-	unlock := e.locks.Lock(lockKey(namespace, workflowID))
-	defer unlock()
-	runID, err := e.resolveRun(ctx, namespace, workflowID, runID)
+	k, unlock, err := e.lockRun(ctx, namespace, workflowID, runID)
 	if err != nil {
 		return err
 	}
-	return e.signalLocked(ctx, execKey{namespace, workflowID, runID}, sig)
+	defer unlock()
+	return e.signalLocked(ctx, k, sig)
 }
 
 func (e *Engine) signalLocked(ctx context.Context, k execKey, sig *SignalArgs) error {
@@ -55,16 +51,12 @@ func (e *Engine) signalLocked(ctx context.Context, k execKey, sig *SignalArgs) e
 // RequestCancel records a cancellation request for the workflow to act on. A second request (or a
 // retry with the same request ID) is accepted without a second event, as Temporal does.
 func (e *Engine) RequestCancel(ctx context.Context, namespace, workflowID, runID, reason, identity, requestID string) error {
-	if _, err := e.ns.get(ctx, namespace); err != nil {
-		return err
-	}
-	unlock := e.locks.Lock(lockKey(namespace, workflowID))
-	defer unlock()
-	runID, err := e.resolveRun(ctx, namespace, workflowID, runID)
+	k, unlock, err := e.lockRun(ctx, namespace, workflowID, runID)
 	if err != nil {
 		return err
 	}
-	return e.updateLocked(ctx, execKey{namespace, workflowID, runID}, func(t *txn) error {
+	defer unlock()
+	return e.updateLocked(ctx, k, func(t *txn) error {
 		ms := t.ms
 		if !ms.open() {
 			return notFound("workflow execution already completed")
@@ -99,16 +91,12 @@ func (e *Engine) RequestCancel(ctx context.Context, namespace, workflowID, runID
 
 // Terminate closes a run at once with a Terminated event.
 func (e *Engine) Terminate(ctx context.Context, namespace, workflowID, runID, reason string, details *commonpb.Payloads, identity string) error {
-	if _, err := e.ns.get(ctx, namespace); err != nil {
-		return err
-	}
-	unlock := e.locks.Lock(lockKey(namespace, workflowID))
-	defer unlock()
-	runID, err := e.resolveRun(ctx, namespace, workflowID, runID)
+	k, unlock, err := e.lockRun(ctx, namespace, workflowID, runID)
 	if err != nil {
 		return err
 	}
-	return e.terminateLocked(ctx, execKey{namespace, workflowID, runID}, reason, details, identity)
+	defer unlock()
+	return e.terminateLocked(ctx, k, reason, details, identity)
 }
 
 func (e *Engine) terminateLocked(ctx context.Context, k execKey, reason string, details *commonpb.Payloads, identity string) error {

@@ -335,6 +335,22 @@ func signaledEvent(sig *SignalArgs) *historypb.HistoryEvent {
 	}
 }
 
+// lockRun checks the namespace, takes the workflow's lock and resolves runID ("" means the
+// current run): the caller acts on the run while it holds the lock, and releases it with
+// unlock (only given on success).
+func (e *Engine) lockRun(ctx context.Context, namespace, workflowID, runID string) (k execKey, unlock func(), err error) {
+	if _, err := e.ns.get(ctx, namespace); err != nil {
+		return execKey{}, nil, err
+	}
+	unlock = e.locks.Lock(lockKey(namespace, workflowID))
+	runID, err = e.resolveRun(ctx, namespace, workflowID, runID)
+	if err != nil {
+		unlock()
+		return execKey{}, nil, err
+	}
+	return execKey{namespace, workflowID, runID}, unlock, nil
+}
+
 // resolveRun returns the run ID to act on: runID itself, or the workflow's current run.
 func (e *Engine) resolveRun(ctx context.Context, namespace, workflowID, runID string) (string, error) {
 	if hasNUL(namespace, workflowID, runID) {
