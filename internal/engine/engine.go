@@ -312,19 +312,20 @@ func (e *Engine) updateLocked(ctx context.Context, k execKey, fn func(t *txn) er
 	return e.updateRetrying(ctx, k, maxConflictRetries, fn)
 }
 
-// maxClaimRetries bounds retries of a transition that consumes a task or timer row: when the row
-// is what another node consumed first, every retry would conflict again, so a claim retries once
-// (in case the conflict was only another change of the execution) and then lets the caller move on.
-const maxClaimRetries = 1
-
-// claim runs fn as a transition that consumes a row, with few conflict retries.
+// claim runs fn as a transition that consumes a task or timer row. When the row is what another
+// transition consumed first (store.ErrConsumed) every retry would fail again, so the claim stops
+// and its caller moves on; any other conflict (the execution changed meanwhile, on this node or
+// another) is retried like any update, because the row is still there and still owed: a claimer
+// that gave up on it would leave it to wait for another poller or another scan.
 func (e *Engine) claim(ctx context.Context, k execKey, fn func(t *txn) error) error {
 	unlock := e.locks.Lock(lockKey(k.namespace, k.workflowID))
 	defer unlock()
-	return e.updateRetrying(ctx, k, maxClaimRetries, fn)
+	return e.updateRetrying(ctx, k, maxConflictRetries, fn, store.ErrConsumed)
 }
 
-func (e *Engine) updateRetrying(ctx context.Context, k execKey, retries int, fn func(t *txn) error) error {
+// updateRetrying runs fn as one transition, again on a conflict up to retries times, unless the
+// conflict is one of final.
+func (e *Engine) updateRetrying(ctx context.Context, k execKey, retries int, fn func(t *txn) error, final ...error) error {
 	for try := 0; ; try++ {
 		if err := ctx.Err(); err != nil {
 			return canceled(err)
@@ -350,11 +351,20 @@ func (e *Engine) updateRetrying(ctx context.Context, k execKey, retries int, fn 
 		if errors.Is(err, store.ErrConflict) {
 			e.metrics.conflicts.Add(1)
 		}
-		if errors.Is(err, store.ErrConflict) && try < retries {
+		if errors.Is(err, store.ErrConflict) && try < retries && !isAny(err, final) {
 			continue
 		}
 		return err
 	}
+}
+
+func isAny(err error, targets []error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // errExecutionGone is the cause of the NotFound for a run that does not exist (or was deleted).

@@ -74,6 +74,9 @@ func (e *Engine) FireTimer(ctx context.Context, row store.Timer) error {
 	if errors.As(err, &ee) && ee.Code == CodeNotFound {
 		return nil // the run is gone (deleted): nothing left to fire
 	}
+	if errors.Is(err, store.ErrConsumed) {
+		return nil // another node fired the row first
+	}
 	return err
 }
 

@@ -33,9 +33,10 @@ type PollInfo struct {
 // errStaleTask tells matching that a task row no longer matched its execution and was dropped.
 var errStaleTask = errors.New("stale task")
 
-// IsStaleTask reports whether err means the polled task was stale (try the next one).
+// IsStaleTask reports whether err means the polled task was stale or already taken (try the next
+// one). Any other failure, a conflict included, leaves the row owed to a later claim.
 func IsStaleTask(err error) bool {
-	return errors.Is(err, errStaleTask) || errors.Is(err, store.ErrConflict)
+	return errors.Is(err, errStaleTask) || errors.Is(err, store.ErrConsumed)
 }
 
 // startedWFT is what a started workflow task needs for its poll response, copied out of the

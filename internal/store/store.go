@@ -24,6 +24,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/duro-dev/duro/internal/visibility"
@@ -38,6 +39,10 @@ var (
 	// ErrConflict means an optimistic-concurrency check failed: the execution's version moved, the
 	// current-run pointer moved, or a task/timer row to consume was already consumed.
 	ErrConflict = errors.New("conflict")
+	// ErrConsumed is the [ErrConflict] of a transition that consumes a task or timer row another
+	// transition already consumed. Unlike a moved version, retrying cannot help: the row is gone,
+	// so its claimer moves on (errors.Is(err, ErrConflict) holds too).
+	ErrConsumed = fmt.Errorf("row already consumed: %w", ErrConflict)
 )
 
 // Store is implemented by each database driver. All methods are safe for concurrent use.

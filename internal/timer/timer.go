@@ -6,6 +6,7 @@ package timer
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -103,7 +104,13 @@ func (l *Loop) Run(ctx context.Context) error {
 				err := l.cfg.Fire(fctx, r)
 				cancel()
 				l.end(r.ID, err)
-				if err != nil && ctx.Err() == nil {
+				switch {
+				case err == nil || ctx.Err() != nil:
+				case errors.Is(err, store.ErrConflict):
+					// Another node fired the row first, or the run moved on meanwhile: expected
+					// when several nodes share the timers, and the retry finds out which.
+					l.cfg.Logger.Debug("timer fire conflicted; will retry", "run", r.RunID, "kind", r.Kind, "error", err)
+				default:
 					l.cfg.Logger.Warn("timer fire failed; will retry", "run", r.RunID, "kind", r.Kind, "error", err)
 				}
 				select {

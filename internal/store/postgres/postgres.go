@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 
 	"github.com/jackc/pgx/v5"
@@ -90,9 +91,13 @@ const (
 	codeTooManyConnections   = "53300"
 )
 
+// consumedGuard ends the message of the duro_require_rows checks that consume task and timer rows
+// (queries/tasks.sql, queries/timers.sql): such a failure is [store.ErrConsumed].
+const consumedGuard = "rows already consumed"
+
 // translate maps a pgx error to the store's sentinels: no rows is [store.ErrNotFound], a unique
 // violation [store.ErrAlreadyExists], a failed guard, serialization failure or deadlock
-// [store.ErrConflict]. The original error stays in the chain (for messages and [IsUnavailable]).
+// [store.ErrConflict] ([store.ErrConsumed] for a task or timer row already consumed). The original error stays in the chain (for messages and [IsUnavailable]).
 // Callers add the operation's context.
 func translate(err error) error {
 	if err == nil {
@@ -106,7 +111,12 @@ func translate(err error) error {
 		switch pgErr.Code {
 		case codeUniqueViolation:
 			return fmt.Errorf("%w: %s", store.ErrAlreadyExists, pgErr.Message)
-		case codeRowsRequired, codeSerializationFailure, codeDeadlockDetected:
+		case codeRowsRequired:
+			if strings.Contains(pgErr.Message, consumedGuard) {
+				return fmt.Errorf("%w: %s", store.ErrConsumed, pgErr.Message)
+			}
+			return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.Message)
+		case codeSerializationFailure, codeDeadlockDetected:
 			return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.Message)
 		}
 	}

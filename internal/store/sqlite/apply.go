@@ -168,7 +168,7 @@ func (a *applier) transition(tr *store.Transition) (newIDs, error) {
 			return newIDs{}, fmt.Errorf("consume task %d: %w", id, err)
 		}
 		if n == 0 {
-			return newIDs{}, fmt.Errorf("consume task %d: already gone: %w", id, store.ErrConflict)
+			return newIDs{}, fmt.Errorf("consume task %d: %w", id, store.ErrConsumed)
 		}
 	}
 	for _, id := range tr.DeleteTimers {
@@ -177,7 +177,7 @@ func (a *applier) transition(tr *store.Transition) (newIDs, error) {
 			return newIDs{}, fmt.Errorf("consume timer %d: %w", id, err)
 		}
 		if n == 0 {
-			return newIDs{}, fmt.Errorf("consume timer %d: already gone: %w", id, store.ErrConflict)
+			return newIDs{}, fmt.Errorf("consume timer %d: %w", id, store.ErrConsumed)
 		}
 	}
 	if tr.DropRunTasksAndTimers {

@@ -91,7 +91,7 @@ func (s *suite) testClaims(t *testing.T) {
 		// Consuming a row twice is still the conflict that fences two claimers.
 		again := next(e)
 		again.DeleteTasks = []int64{ts[0].ID}
-		require.ErrorIs(t, f.apply(again)[0], store.ErrConflict)
+		require.ErrorIs(t, f.apply(again)[0], store.ErrConsumed)
 	})
 
 	t.Run("ConcurrentClaimersSplitTheBacklog", func(t *testing.T) {
