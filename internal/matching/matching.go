@@ -8,7 +8,8 @@
 // [store.Store.ClaimTasks], which holds the row it returns for a short lease, so that the pollers
 // of other nodes (woken by the same signal) take other rows instead of racing for the same one.
 // The row stays a hint: the engine checks it against the execution and consumes it when it starts
-// the task, and a row held by a poller that died shows again when the lease ends. A poller whose connection goes
+// the task, and a row held by a poller that died shows again when the lease ends (waiting pollers
+// look at the backlog once per lease, as nothing announces that). A poller whose connection goes
 // away stops waiting at once, so no task is handed to a dead poller. A poll rides out a backlog
 // read that fails (the database restarting) by reading again shortly, and Drain ends every poll
 // with an empty answer when the node shuts down, letting a claim in progress return its task.
@@ -217,6 +218,11 @@ func (m *Matcher) Poll(ctx context.Context, key store.TaskQueueKey, identity str
 
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	// A row held by a claim that did not start it (its poller's node died, or the start failed)
+	// shows again when its lease ends, and nothing announces that: look at the backlog again
+	// after every lease period spent waiting, so such a row waits one lease, not a whole poll.
+	recheck := time.NewTimer(m.cfg.ClaimLease)
+	defer recheck.Stop()
 	var retry <-chan time.Time
 	for {
 		select {
@@ -239,6 +245,7 @@ func (m *Matcher) Poll(ctx context.Context, key store.TaskQueueKey, identity str
 		default:
 		}
 		res, err := m.backlog(ctx, key, start)
+		recheck.Reset(m.cfg.ClaimLease)
 		retry = nil
 		if errors.Is(err, errBacklogRead) {
 			// The store cannot be read right now (a database restart, a dropped connection):
@@ -257,6 +264,7 @@ func (m *Matcher) Poll(ctx context.Context, key store.TaskQueueKey, identity str
 			}
 		case <-w.wake:
 		case <-retry:
+		case <-recheck.C:
 		case <-timer.C:
 			return nil, nil
 		case <-ctx.Done():

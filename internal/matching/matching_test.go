@@ -183,3 +183,66 @@ func TestPollersSplitTheBacklog(t *testing.T) {
 		require.Equal(t, 1, n, "row %d started %d times", id, n)
 	}
 }
+
+// TestPollTakesARowWhoseLeaseEnded holds a row the way a poller of a node that then died would (a
+// claim that never starts it): a poller already waiting takes the row once the lease ends, without
+// a wake-up and long before its own poll would expire.
+func TestPollTakesARowWhoseLeaseEnded(t *testing.T) {
+	m, st := newMatcher(t)
+	m.cfg.ClaimLease = 200 * time.Millisecond
+	now := time.Now().UTC()
+	e := store.Execution{Namespace: key.Namespace, WorkflowID: "wf", RunID: "run", Version: 1, State: []byte("s"),
+		WorkflowType: "W", TaskQueue: key.Name, Status: 1, StartTime: now}
+	tr := &store.Transition{Execution: e, NewTasks: []*store.Task{{TaskQueueKey: key, WorkflowID: e.WorkflowID, RunID: e.RunID,
+		ScheduledEventID: 5, Attempt: 1, CreatedAt: now, VisibleAt: now}}}
+	errs, err := st.Apply(t.Context(), []*store.Transition{tr})
+	require.NoError(t, err)
+	require.NoError(t, errs[0])
+	held, err := st.ClaimTasks(t.Context(), key, time.Now(), m.cfg.ClaimLease, 1)
+	require.NoError(t, err)
+	require.Len(t, held, 1, "the dead node's claim holds the row")
+
+	started := make(chan int64, 1)
+	done := make(chan any, 1)
+	go func() {
+		res, _ := m.Poll(context.Background(), key, "worker", time.Hour, func(_ context.Context, task *store.Task) (any, error) {
+			started <- task.ScheduledEventID
+			return task.ID, nil
+		}, nil)
+		done <- res
+	}()
+	select {
+	case id := <-started:
+		require.Equal(t, int64(5), id)
+	case <-time.After(30 * time.Second):
+		t.Fatal("a row whose lease ended waited for a wake-up that never comes")
+	}
+	require.Equal(t, held[0].ID, <-done)
+}
+
+// TestFailedStartLeavesTheRowOwed: a start that fails for a reason other than a stale row (a lost
+// race for the execution's version, the database away) must not make this node skip the row: the
+// next poll here takes it once the failed claim's lease ends.
+func TestFailedStartLeavesTheRowOwed(t *testing.T) {
+	m, st := newMatcher(t)
+	m.cfg.ClaimLease = 100 * time.Millisecond
+	stale := errors.New("stale")
+	m.cfg.IsStale = func(err error) bool { return errors.Is(err, stale) }
+	now := time.Now().UTC()
+	e := store.Execution{Namespace: key.Namespace, WorkflowID: "wf", RunID: "run", Version: 1, State: []byte("s"),
+		WorkflowType: "W", TaskQueue: key.Name, Status: 1, StartTime: now}
+	tr := &store.Transition{Execution: e, NewTasks: []*store.Task{{TaskQueueKey: key, WorkflowID: e.WorkflowID, RunID: e.RunID,
+		ScheduledEventID: 5, Attempt: 1, CreatedAt: now, VisibleAt: now}}}
+	errs, err := st.Apply(t.Context(), []*store.Transition{tr})
+	require.NoError(t, err)
+	require.NoError(t, errs[0])
+
+	lost := errors.New("version moved")
+	_, err = m.Poll(t.Context(), key, "worker", time.Minute, func(context.Context, *store.Task) (any, error) { return nil, lost }, nil)
+	require.ErrorIs(t, err, lost, "the failure reaches the poller")
+	res, err := m.Poll(t.Context(), key, "worker", time.Minute, func(_ context.Context, task *store.Task) (any, error) {
+		return task.ScheduledEventID, nil
+	}, nil)
+	require.NoError(t, err)
+	require.Equal(t, int64(5), res, "the row is still owed")
+}
