@@ -55,6 +55,7 @@ func TestThreeNodes(t *testing.T) {
 	elapsed := time.Since(began)
 	require.NoError(t, <-chaos)
 	t.Logf("%d workflows in %v across a SIGKILL and a SIGTERM", clusterWorkflows, elapsed.Round(time.Millisecond))
+	logSlowest(t, starter, outcomes)
 	checkOutcomes(t, starter, outcomes, a)
 }
 

@@ -198,6 +198,7 @@ func transient(err error) bool {
 // records each activity completion, timer firing and signal exactly once.
 func checkOutcomes(t *testing.T, c client.Client, outcomes []outcome, a *acts) {
 	t.Helper()
+	describeFailures(t, c, outcomes)
 	for i, o := range outcomes {
 		require.NoError(t, o.err, "workflow %s", o.wfID)
 		require.Equal(t, want(i), o.result, "result of %s", o.wfID)
@@ -243,6 +244,74 @@ func checkOutcomes(t *testing.T, c client.Client, outcomes []outcome, a *acts) {
 		require.Equal(t, o.runID, d.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "%s has exactly one run", o.wfID)
 	}
 	t.Logf("%d workflows completed with the right results; %d activities ran more than once (delivery is at least once), none was recorded twice", len(outcomes), redelivered)
+}
+
+// describeFailures logs, for each workflow the driver saw fail, what the cluster recorded of it
+// (its history's event types and its pending work), so that a failure says where it was stuck.
+func describeFailures(t *testing.T, c client.Client, outcomes []outcome) {
+	t.Helper()
+	failed := 0
+	for _, o := range outcomes {
+		if o.err == nil {
+			continue
+		}
+		failed++
+		if failed > 5 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		var types []enumspb.EventType
+		it := c.GetWorkflowHistory(ctx, o.wfID, o.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Logf("%s: read history: %v", o.wfID, err)
+				break
+			}
+			types = append(types, ev.GetEventType())
+		}
+		d, err := c.DescribeWorkflowExecution(ctx, o.wfID, o.runID)
+		cancel()
+		t.Logf("%s failed (%v); history %v", o.wfID, o.err, types)
+		if err != nil {
+			t.Logf("%s: describe: %v", o.wfID, err)
+			continue
+		}
+		t.Logf("%s: status %v, pending activities %v, pending workflow task %v", o.wfID,
+			d.GetWorkflowExecutionInfo().GetStatus(), d.GetPendingActivities(), d.GetPendingWorkflowTask())
+	}
+	if failed > 0 {
+		t.Logf("%d of %d workflows failed", failed, len(outcomes))
+	}
+}
+
+// logSlowest logs the slowest workflow and the longest wait in its history (between which two
+// events), so that a slow run says where its time went.
+func logSlowest(t *testing.T, c client.Client, outcomes []outcome) {
+	t.Helper()
+	slowest := -1
+	for i, o := range outcomes {
+		if o.err == nil && (slowest < 0 || o.latency > outcomes[slowest].latency) {
+			slowest = i
+		}
+	}
+	if slowest < 0 {
+		return
+	}
+	o := outcomes[slowest]
+	events := history(t, c, o.wfID, o.runID)
+	if len(events) < 2 {
+		return
+	}
+	gap, at := time.Duration(0), 0
+	for i := 1; i < len(events); i++ {
+		if d := events[i].GetEventTime().AsTime().Sub(events[i-1].GetEventTime().AsTime()); d > gap {
+			gap, at = d, i
+		}
+	}
+	t.Logf("slowest workflow %s: %v; longest wait in its history %v, from event %d %v to %d %v", o.wfID,
+		o.latency.Round(time.Millisecond), gap.Round(time.Millisecond),
+		events[at-1].GetEventId(), events[at-1].GetEventType(), events[at].GetEventId(), events[at].GetEventType())
 }
 
 // history reads the whole recorded history of a run.

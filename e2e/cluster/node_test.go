@@ -96,7 +96,13 @@ type node struct {
 // newNode prepares (but does not start) a node on store; t.Cleanup kills it.
 func newNode(t testing.TB, name, store string) *node {
 	t.Helper()
-	n := &node{name: name, bin: duroBinary(t), grpcAddr: freeAddr(t), httpAddr: freeAddr(t), logPath: filepath.Join(t.TempDir(), name+".log")}
+	logDir := t.TempDir()
+	if keep := os.Getenv("DURO_TEST_LOG_DIR"); keep != "" {
+		// Kept after the test, for reading a failure's whole logs.
+		logDir = filepath.Join(keep, strings.ReplaceAll(t.Name(), "/", "_"))
+		require.NoError(t, os.MkdirAll(logDir, 0o755))
+	}
+	n := &node{name: name, bin: duroBinary(t), grpcAddr: freeAddr(t), httpAddr: freeAddr(t), logPath: filepath.Join(logDir, name+".log")}
 	n.env = append(os.Environ(),
 		"DURO_GRPC_ADDR="+n.grpcAddr,
 		"DURO_HTTP_ADDR="+n.httpAddr,
