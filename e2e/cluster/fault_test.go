@@ -184,6 +184,7 @@ func TestPostgresRestart(t *testing.T) {
 	stopProbe()
 	probes.Wait()
 	t.Logf("PostgreSQL restarted after %v; probe answers: %v", restartAt, seen)
+	logSlowest(t, starter, outcomes)
 	checkOutcomes(t, starter, outcomes, a)
 
 	for code := range seen {

@@ -374,6 +374,10 @@ var errExecutionGone = errors.New("execution not found")
 // polls re-read the store, so a spurious call costs one read.
 func (e *Engine) HistoryChanged(runID string) { e.history.publish(runID) }
 
+// HistoryWakeAll wakes every history long poll of this node: the other nodes' announcements may
+// have been missed (the notifier reconnected after a database restart, say).
+func (e *Engine) HistoryWakeAll() { e.history.publishAll() }
+
 // errNoChange lets a transition function decide that nothing needs writing.
 var errNoChange = errors.New("no change")
 

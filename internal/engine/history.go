@@ -166,6 +166,11 @@ func (e *Engine) GetHistory(ctx context.Context, req HistoryRequest) (*historypb
 			}
 			return &historypb.History{}, encodeToken(pageToken{RunID: runID, Next: next, Wait: true}), nil
 		}
+		if e.relay != nil {
+			// Other nodes' wake-ups may be lost (one died between its commit and its
+			// notification): look at the store again every so often, not just at the deadline.
+			wait = min(wait, historyRecheck)
+		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-sub.ch:
@@ -254,6 +259,10 @@ func (e *Engine) ReverseHistory(ctx context.Context, namespace, workflowID, runI
 
 func isNotFound(err error) bool { return err != nil && errors.Is(err, store.ErrNotFound) }
 
+// historyRecheck is how often a history long poll of a node in a cluster re-reads its run while
+// it waits for a wake-up.
+const historyRecheck = 2 * time.Second
+
 // pubsub wakes history long polls when a run's history grows. It is an in-node optimisation: a
 // long poll also re-reads the store before it answers.
 type pubsub struct {
@@ -287,6 +296,20 @@ func (p *pubsub) subscribe(topic string) *subscription {
 		p.mu.Unlock()
 	}
 	return s
+}
+
+// publishAll wakes every subscriber, of every topic.
+func (p *pubsub) publishAll() {
+	p.mu.Lock()
+	for _, m := range p.subs {
+		for s := range m {
+			select {
+			case s.ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+	p.mu.Unlock()
 }
 
 func (p *pubsub) publish(topic string) {

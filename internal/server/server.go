@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// Answered only say where to look.
 		s.notifier, err = cluster.New(cluster.Config{
 			URL: cfg.Store, Logger: log, Wake: s.matcher.Wake, Node: s.node,
-			WakeAll: func() { s.engine.RelayWakeAll(); s.matcher.WakeAll() }, Answered: func(id string) { s.engine.RelayAnswer(id) },
+			WakeAll: func() { s.engine.RelayWakeAll(); s.engine.HistoryWakeAll(); s.matcher.WakeAll() }, Answered: func(id string) { s.engine.RelayAnswer(id) },
 			WakeWork: func(k store.TaskQueueKey) { s.engine.RelayWork(k); s.matcher.Wake(k) }, WakeUpdates: func(runID string) { s.engine.RelayUpdates(runID) },
 			WakeRun: func(runID string) { s.engine.HistoryChanged(runID); s.schedules.RunChanged(runID) },
 		})
