@@ -113,8 +113,7 @@ func toStatus(err error) error {
 		}
 		if errors.Is(err, store.ErrConflict) {
 			// Every retry of the transition lost a race for the execution (other nodes kept
-			// changing it): as Temporal does when it runs out of attempts to update a history,
-			// answer Unavailable, which the SDKs retry.
+			// changing it): a transient state, so Unavailable, which the SDKs retry.
 			return serviceerror.NewUnavailable("workflow is busy, retry: " + err.Error())
 		}
 		return serviceerror.NewInternal(err.Error())
