@@ -25,6 +25,22 @@ func newMatcher(t *testing.T) (*Matcher, *sqlite.Store) {
 	return New(Config{Store: st, Clock: clock.Real{}}), st
 }
 
+// addRows commits one execution of the queue with a task row for each scheduled event ID.
+func addRows(t *testing.T, st *sqlite.Store, scheduled ...int64) {
+	t.Helper()
+	now := time.Now().UTC()
+	e := store.Execution{Namespace: key.Namespace, WorkflowID: "wf", RunID: "run", Version: 1, State: []byte("s"),
+		WorkflowType: "W", TaskQueue: key.Name, Status: 1, StartTime: now}
+	tr := &store.Transition{Execution: e}
+	for _, id := range scheduled {
+		tr.NewTasks = append(tr.NewTasks, &store.Task{TaskQueueKey: key, WorkflowID: e.WorkflowID, RunID: e.RunID,
+			ScheduledEventID: id, Attempt: 1, CreatedAt: now, VisibleAt: now})
+	}
+	errs, err := st.Apply(t.Context(), []*store.Transition{tr})
+	require.NoError(t, err)
+	require.NoError(t, errs[0])
+}
+
 // poll runs m.Poll on a goroutine and returns a channel with its outcome.
 func poll(m *Matcher, start StartFunc) chan error {
 	done := make(chan error, 1)
@@ -140,16 +156,11 @@ func TestPollersSplitTheBacklog(t *testing.T) {
 	m, st := newMatcher(t)
 	m.cfg.ClaimLease = time.Hour // the rows are started but never consumed: keep them held
 	const rows = 30
-	e := store.Execution{Namespace: key.Namespace, WorkflowID: "wf", RunID: "run", Version: 1, State: []byte("s"),
-		WorkflowType: "W", TaskQueue: key.Name, Status: 1, StartTime: time.Now().UTC()}
-	tr := &store.Transition{Execution: e}
-	for i := range rows {
-		tr.NewTasks = append(tr.NewTasks, &store.Task{TaskQueueKey: key, WorkflowID: e.WorkflowID, RunID: e.RunID,
-			ScheduledEventID: int64(i + 1), Attempt: 1, CreatedAt: e.StartTime, VisibleAt: e.StartTime})
+	ids := make([]int64, rows)
+	for i := range ids {
+		ids[i] = int64(i + 1)
 	}
-	errs, err := st.Apply(t.Context(), []*store.Transition{tr})
-	require.NoError(t, err)
-	require.NoError(t, errs[0])
+	addRows(t, st, ids...)
 
 	var mu sync.Mutex
 	started := map[int64]int{}
@@ -190,14 +201,7 @@ func TestPollersSplitTheBacklog(t *testing.T) {
 func TestPollTakesARowWhoseLeaseEnded(t *testing.T) {
 	m, st := newMatcher(t)
 	m.cfg.ClaimLease = 200 * time.Millisecond
-	now := time.Now().UTC()
-	e := store.Execution{Namespace: key.Namespace, WorkflowID: "wf", RunID: "run", Version: 1, State: []byte("s"),
-		WorkflowType: "W", TaskQueue: key.Name, Status: 1, StartTime: now}
-	tr := &store.Transition{Execution: e, NewTasks: []*store.Task{{TaskQueueKey: key, WorkflowID: e.WorkflowID, RunID: e.RunID,
-		ScheduledEventID: 5, Attempt: 1, CreatedAt: now, VisibleAt: now}}}
-	errs, err := st.Apply(t.Context(), []*store.Transition{tr})
-	require.NoError(t, err)
-	require.NoError(t, errs[0])
+	addRows(t, st, 5)
 	held, err := st.ClaimTasks(t.Context(), key, time.Now(), m.cfg.ClaimLease, 1)
 	require.NoError(t, err)
 	require.Len(t, held, 1, "the dead node's claim holds the row")
@@ -228,17 +232,10 @@ func TestFailedStartLeavesTheRowOwed(t *testing.T) {
 	m.cfg.ClaimLease = 100 * time.Millisecond
 	stale := errors.New("stale")
 	m.cfg.IsStale = func(err error) bool { return errors.Is(err, stale) }
-	now := time.Now().UTC()
-	e := store.Execution{Namespace: key.Namespace, WorkflowID: "wf", RunID: "run", Version: 1, State: []byte("s"),
-		WorkflowType: "W", TaskQueue: key.Name, Status: 1, StartTime: now}
-	tr := &store.Transition{Execution: e, NewTasks: []*store.Task{{TaskQueueKey: key, WorkflowID: e.WorkflowID, RunID: e.RunID,
-		ScheduledEventID: 5, Attempt: 1, CreatedAt: now, VisibleAt: now}}}
-	errs, err := st.Apply(t.Context(), []*store.Transition{tr})
-	require.NoError(t, err)
-	require.NoError(t, errs[0])
+	addRows(t, st, 5)
 
 	lost := errors.New("version moved")
-	_, err = m.Poll(t.Context(), key, "worker", time.Minute, func(context.Context, *store.Task) (any, error) { return nil, lost }, nil)
+	_, err := m.Poll(t.Context(), key, "worker", time.Minute, func(context.Context, *store.Task) (any, error) { return nil, lost }, nil)
 	require.ErrorIs(t, err, lost, "the failure reaches the poller")
 	res, err := m.Poll(t.Context(), key, "worker", time.Minute, func(_ context.Context, task *store.Task) (any, error) {
 		return task.ScheduledEventID, nil
