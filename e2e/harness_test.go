@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/duro-dev/duro/e2e/e2etest"
 	"log/slog"
 	"os"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/duro-dev/duro/e2e/e2etest"
 	"github.com/duro-dev/duro/internal/clock"
 	"github.com/duro-dev/duro/internal/server"
 )
@@ -337,12 +338,18 @@ func (e *env) waitForEvent(wfID, runID string, et enumspb.EventType) *historypb.
 	return found
 }
 
-// describe returns the status of a run.
-func (e *env) status(wfID, runID string) enumspb.WorkflowExecutionStatus {
+// describe returns what DescribeWorkflowExecution says of a run.
+func (e *env) describe(wfID, runID string) *workflowpb.WorkflowExecutionInfo {
 	e.t.Helper()
 	d, err := e.c.DescribeWorkflowExecution(e.ctx(), wfID, runID)
 	require.NoError(e.t, err, "describe %s", wfID)
-	return d.GetWorkflowExecutionInfo().GetStatus()
+	return d.GetWorkflowExecutionInfo()
+}
+
+// status returns the status of a run.
+func (e *env) status(wfID, runID string) enumspb.WorkflowExecutionStatus {
+	e.t.Helper()
+	return e.describe(wfID, runID).GetStatus()
 }
 
 // eventTypes lists the types of events, in order.

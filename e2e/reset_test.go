@@ -54,9 +54,14 @@ func TestResetAfterFailedRun(t *testing.T) {
 		Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: run.GetID(), RunId: run.GetRunID()}, Reason: "bad deploy rolled back",
 		WorkflowTaskFinishEventId: events[wtc].GetEventId(), RequestId: uuid.NewString(),
 	}
+	baseInfo := e.describe(run.GetID(), run.GetRunID())
 	resp, err := e.raw.ResetWorkflowExecution(e.ctx(), req)
 	require.NoError(t, err)
 	require.NotEqual(t, run.GetRunID(), resp.GetRunId())
+	// The new run starts at the reset, after the base run closed, as in Temporal.
+	resetInfo := e.describe(run.GetID(), resp.GetRunId())
+	require.False(t, resetInfo.GetStartTime().AsTime().Before(baseInfo.GetCloseTime().AsTime()),
+		"reset run started %v, base run closed %v", resetInfo.GetStartTime().AsTime(), baseInfo.GetCloseTime().AsTime())
 	again, err := e.raw.ResetWorkflowExecution(e.ctx(), req)
 	require.NoError(t, err, "a retried reset with the same request ID succeeds")
 	require.Equal(t, resp.GetRunId(), again.GetRunId(), "and resolves to the same new run")

@@ -20,11 +20,10 @@
 //     recorded; terminating or deleting what is already closed or gone finds it so. An execution
 //     found closed or gone counts as done, as Temporal's batcher counts NotFound.
 //   - A job applies to what existed when it started: the listing begins below the job's start
-//     time, so runs started later are never touched, and a reset job passes over the runs its own
-//     resets created (they keep their base run's StartTime; it knows them by their start request
-//     ID). Terminate, cancel and signal apply, as in Temporal, only to open executions: those
-//     open at the start, which includes the ones that closed since (on their own, or by this job
-//     before a restart).
+//     time, so runs started later are never touched (the runs a reset job creates start at their
+//     reset, and a reset job also knows them by their start request ID). Terminate, cancel and
+//     signal apply, as in Temporal, only to open executions: those open at the start, which
+//     includes the ones that closed since (on their own, or by this job before a restart).
 //   - Operations take tokens from a bucket of the job's rate (the request's
 //     max_operations_per_second, capped by the node's limit, Temporal's 50 a second by default),
 //     on the node's clock.

@@ -94,9 +94,9 @@ func resetRequestID(ns, job, workflowID string) string {
 }
 
 // resetByJob tells whether t, a run of a query job's listing, is the run this reset job created
-// for its workflow. Such a run starts after the job but keeps its base run's StartTime (Duro's
-// reset keeps it; Temporal's new run starts at the reset), so the listing may reach it; it is not
-// one of the job's executions.
+// for its workflow: it is not one of the job's executions. Such a run starts at its reset, after
+// the job, so the listing (below the job's start) should never reach it; this check keeps a reset
+// job from resetting its own work even if a clock step puts it there.
 func (m *Manager) resetByJob(ctx context.Context, r *store.Record, t target) (bool, error) {
 	cur, err := m.st.GetCurrent(ctx, r.Namespace, t.workflowID)
 	if errors.Is(err, store.ErrNotFound) {

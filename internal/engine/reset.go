@@ -80,6 +80,9 @@ func (e *Engine) Reset(ctx context.Context, req *workflowservice.ResetWorkflowEx
 	}
 	t := e.newTxn(ms, 0)
 	t.ctx = ctx
+	// The new run starts now, as in Temporal (its copied WorkflowExecutionStarted keeps the
+	// base's time, and so does its ExecutionTime).
+	ms.StartTime = t.now
 	for _, ev := range events[:started] {
 		c := proto.Clone(ev).(*historypb.HistoryEvent)
 		t.events = append(t.events, c)
