@@ -107,8 +107,8 @@ func (l *Loop) Run(ctx context.Context) error {
 				switch {
 				case err == nil || ctx.Err() != nil:
 				case errors.Is(err, store.ErrConflict):
-					// Another node fired the row first, or the run moved on meanwhile: expected
-					// when several nodes share the timers, and the retry finds out which.
+					// The run kept changing under every retry (other nodes at work on it):
+					// expected now and then when several nodes share it; try again shortly.
 					l.cfg.Logger.Debug("timer fire conflicted; will retry", "run", r.RunID, "kind", r.Kind, "error", err)
 				default:
 					l.cfg.Logger.Warn("timer fire failed; will retry", "run", r.RunID, "kind", r.Kind, "error", err)
