@@ -23,6 +23,9 @@ const (
 	CodeQueryFailed
 	CodeResourceExhausted
 	CodeUnimplemented
+	// CodeWorkflowNotReady: the run cannot serve the request yet (a query before its first
+	// workflow task, or while its workflow task keeps failing).
+	CodeWorkflowNotReady
 )
 
 // Error is an engine error with a code and a message meant for the client.

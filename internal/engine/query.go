@@ -130,6 +130,9 @@ func (e *Engine) QueryWorkflow(ctx context.Context, namespace, workflowID, runID
 		return nil, &Error{Code: CodeQueryFailed, Message: "a Step Functions execution answers no queries: use DescribeExecution or GetExecutionHistory"}
 	}
 	queue := store.TaskQueueKey{Namespace: namespace, Name: rec.TaskQueue, Kind: store.TaskWorkflow}
+	if err := e.awaitQueryable(ctx, execKey{namespace, workflowID, runID}, rec); err != nil {
+		return nil, err
+	}
 	if e.relay != nil {
 		return e.queryAcrossNodes(ctx, execKey{namespace, workflowID, runID}, queue, q)
 	}
@@ -150,6 +153,65 @@ func (e *Engine) QueryWorkflow(ctx context.Context, namespace, workflowID, runID
 		return queryOutcome(res)
 	case <-ctx.Done():
 		return nil, canceled(ctx.Err())
+	}
+}
+
+// queryRecheck is how often a query waiting for a workflow task looks at its run again, beside
+// the wake-ups of its history (a transient workflow task attempt appends nothing).
+const queryRecheck = 200 * time.Millisecond
+
+// failingWFTAttempt is the workflow task attempt from which a query fails at once, as Temporal's
+// (the worker cannot answer while its workflow task keeps failing).
+const failingWFTAttempt = 3
+
+// awaitQueryable waits until a query of run k can be answered consistently, as Temporal orders
+// it: a query sees every event recorded before it arrived, so while a workflow task is pending
+// or running (a signal, say, that the workflow has not yet seen) the query waits for that task to
+// complete; then the worker answers from the whole history, as a legacy query task. It fails
+// with WorkflowNotReady, as Temporal, when the run closed before any workflow task completed,
+// when its first workflow task is not due before the caller's deadline (a start delay or a
+// cron or retry backoff), and when its workflow task keeps failing.
+// rec is the run's record as the caller read it.
+func (e *Engine) awaitQueryable(ctx context.Context, k execKey, rec *store.Execution) error {
+	sub := e.history.subscribe(k.runID)
+	defer sub.cancel()
+	tick := time.NewTicker(queryRecheck)
+	defer tick.Stop()
+	for {
+		var ms *mutableState
+		var err error
+		if rec != nil {
+			ms, err = decodeState(rec.State)
+			rec = nil
+		} else {
+			ms, err = e.loadStored(ctx, k)
+		}
+		if err != nil {
+			return internal(err)
+		}
+		w := ms.WFT
+		switch {
+		case !ms.open():
+			if ms.LastCompletedWFTStartedID == 0 {
+				return newErr(CodeWorkflowNotReady, "Workflow execution closed before WorkflowTaskStarted event.")
+			}
+			return nil
+		case w != nil && w.Attempt >= failingWFTAttempt:
+			return newErr(CodeWorkflowNotReady, "Unable to query workflow due to Workflow Task in failed state.")
+		case w == nil && ms.LastCompletedWFTStartedID == 0:
+			// No workflow task yet: the first one waits for a start delay or a backoff.
+			if d, ok := ctx.Deadline(); ok && ms.ExecutionTime.After(d) {
+				return newErr(CodeWorkflowNotReady, "Workflow task is not scheduled yet.")
+			}
+		case w == nil:
+			return nil // the worker has seen every event: answer now
+		}
+		select {
+		case <-sub.ch:
+		case <-tick.C:
+		case <-ctx.Done():
+			return canceled(ctx.Err())
+		}
 	}
 }
 

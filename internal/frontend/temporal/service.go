@@ -145,6 +145,8 @@ func toStatus(err error) error {
 		return serviceerror.NewResourceExhausted(enumspb.RESOURCE_EXHAUSTED_CAUSE_SYSTEM_OVERLOADED, ee.Message)
 	case engine.CodeUnimplemented:
 		return serviceerror.NewUnimplemented(ee.Message)
+	case engine.CodeWorkflowNotReady:
+		return serviceerror.NewWorkflowNotReady(ee.Message)
 	}
 	return serviceerror.NewInternal(ee.Message)
 }
