@@ -162,15 +162,15 @@ func (e *Engine) consumeRow(ctx context.Context, k execKey, rowID int64) error {
 
 // updateOutbox runs fn as the transition of k that consumes the outbox row.
 func (e *Engine) updateOutbox(ctx context.Context, k execKey, rowID int64, fn func(t *txn) error) error {
-	err := e.update(ctx, k, func(t *txn) error {
+	err := e.claim(ctx, k, func(t *txn) error {
 		t.delTasks = append(t.delTasks, rowID)
 		return fn(t)
 	})
 	if errors.Is(err, errExecutionGone) {
 		return nil // the execution was deleted, and its rows with it
 	}
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, store.ErrConsumed) {
 		return nil // another node consumed the row first
 	}
-	return err
+	return err // a run that kept changing under every retry: the loop comes back to the row
 }
