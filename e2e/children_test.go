@@ -114,8 +114,7 @@ func TestParentClosePolicies(t *testing.T) {
 			require.NoError(t, run.Get(e.ctx(), nil))
 			if tc.want == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 				// Abandoned: still running well after the parent closed; then clean up.
-				// (No require inside the condition: Never runs it on its own goroutine.)
-				require.Never(t, func() bool {
+				e.never(func() bool {
 					d, err := e.c.DescribeWorkflowExecution(e.ctx(), childID, "")
 					return err == nil && d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 				}, 2*time.Second, 100*time.Millisecond)

@@ -322,6 +322,16 @@ func (e *env) historyOf(run client.WorkflowRun) []*historypb.HistoryEvent {
 	return e.history(run.GetID(), run.GetRunID())
 }
 
+// never checks, on the test's own goroutine, that cond stays false for d, looking every tick.
+// require.Never runs cond on goroutines of its own and may return while one is still reading the
+// store; its require calls would then report into the test after it ended (its context canceled).
+func (e *env) never(cond func() bool, d, tick time.Duration, msgAndArgs ...any) {
+	e.t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(tick) {
+		require.False(e.t, cond(), msgAndArgs...)
+	}
+}
+
 // waitForEvent polls the history of a run until an event of type et is recorded and returns it.
 func (e *env) waitForEvent(wfID, runID string, et enumspb.EventType) *historypb.HistoryEvent {
 	e.t.Helper()

@@ -140,7 +140,7 @@ func TestRetentionDeletesClosedRuns(t *testing.T) {
 	require.NoError(t, e.c.SignalWorkflow(e.ctx(), run.GetID(), "", "go", "done"))
 	require.NoError(t, run.Get(e.ctx(), nil))
 	e.clk.Advance(71 * time.Hour)
-	require.Never(t, func() bool {
+	e.never(func() bool {
 		_, err := e.c.DescribeWorkflowExecution(e.ctx(), run.GetID(), run.GetRunID())
 		return err != nil
 	}, time.Second, 100*time.Millisecond, "kept within the default 72 h retention")

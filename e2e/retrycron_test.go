@@ -87,7 +87,7 @@ func TestCronScheduleOnStart(t *testing.T) {
 	wes := events[0].GetWorkflowExecutionStartedEventAttributes()
 	require.Equal(t, "@every 1h", wes.GetCronSchedule())
 	require.InDelta(t, time.Hour.Seconds(), wes.GetFirstWorkflowTaskBackoff().AsDuration().Seconds(), 2)
-	require.Never(t, func() bool {
+	e.never(func() bool {
 		evs := e.history(wfID, firstRun)
 		return isCloseEvent(evs[len(evs)-1].GetEventType())
 	}, 500*time.Millisecond, 50*time.Millisecond, "the first run does not start before its scheduled time")

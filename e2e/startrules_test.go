@@ -32,7 +32,7 @@ func TestStartDelayWaitsOnTheDurableClock(t *testing.T) {
 	events := e.historyOf(run)
 	require.Len(t, events, 1, "nothing is scheduled before the delay has passed")
 	require.Equal(t, 2*time.Hour, events[0].GetWorkflowExecutionStartedEventAttributes().GetFirstWorkflowTaskBackoff().AsDuration())
-	require.Never(t, func() bool { return len(e.historyOf(run)) > 1 }, 500*time.Millisecond, 50*time.Millisecond)
+	e.never(func() bool { return len(e.historyOf(run)) > 1 }, 500*time.Millisecond, 50*time.Millisecond, "scheduled before the delay passed")
 	e.clk.Advance(2 * time.Hour)
 	var out string
 	require.NoError(t, run.Get(e.ctx(), &out))
