@@ -170,8 +170,8 @@ const failingWFTAttempt = 3
 // complete; then the worker answers from the whole history, as a legacy query task. It fails
 // with WorkflowNotReady, as Temporal, when the run closed before any workflow task completed,
 // when its first workflow task is not due before the caller's deadline (a start delay or a
-// cron or retry backoff), and when its workflow task keeps failing.
-// rec is the run's record as the caller read it.
+// cron or retry backoff), and when its workflow task keeps failing. rec is the run's record as
+// the caller read it (the first look needs no read of its own).
 func (e *Engine) awaitQueryable(ctx context.Context, k execKey, rec *store.Execution) error {
 	sub := e.history.subscribe(k.runID)
 	defer sub.cancel()

@@ -97,8 +97,9 @@ const consumedGuard = "rows already consumed"
 
 // translate maps a pgx error to the store's sentinels: no rows is [store.ErrNotFound], a unique
 // violation [store.ErrAlreadyExists], a failed guard, serialization failure or deadlock
-// [store.ErrConflict] ([store.ErrConsumed] for a task or timer row already consumed). The original error stays in the chain (for messages and [IsUnavailable]).
-// Callers add the operation's context.
+// [store.ErrConflict] ([store.ErrConsumed] for a task or timer row already consumed). The
+// original error stays in the chain (for messages and [IsUnavailable]). Callers add the
+// operation's context.
 func translate(err error) error {
 	if err == nil {
 		return nil
