@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -105,14 +104,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		default:
 		}
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("server.Run: %v", err)
-			}
-		case <-time.After(waitFor):
-			t.Errorf("server.Run did not return within %v of its context being cancelled", waitFor)
-		}
+		e2etest.AwaitStop(t, done, waitFor)
 		logger.close()
 		for _, p := range logger.recoveredPanics() {
 			t.Errorf("the node logged a panic: %s", p)

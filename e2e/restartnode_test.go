@@ -2,17 +2,16 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/duro-dev/duro/e2e/e2etest"
 	"github.com/duro-dev/duro/internal/clock"
 	"github.com/duro-dev/duro/internal/server"
 )
@@ -80,14 +79,7 @@ func (n *restartNode) start() {
 		once.Do(func() {
 			c.Close()
 			cancel()
-			select {
-			case err := <-done:
-				if err != nil && !errors.Is(err, context.Canceled) {
-					t.Errorf("server.Run: %v", err)
-				}
-			case <-time.After(waitFor):
-				t.Errorf("server.Run did not return within %v of its context being cancelled", waitFor)
-			}
+			e2etest.AwaitStop(t, done, waitFor)
 		})
 	}
 }

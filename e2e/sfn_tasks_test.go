@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,6 +25,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/duro-dev/duro/e2e/e2etest"
 	"github.com/duro-dev/duro/internal/clock"
 	"github.com/duro-dev/duro/internal/server"
 )
@@ -73,14 +73,7 @@ func newResourceEnv(t *testing.T, resources map[string]any) *env {
 	go func() { done <- srv.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("server.Run: %v", err)
-			}
-		case <-time.After(waitFor):
-			t.Errorf("server.Run did not return within %v of its context being cancelled", waitFor)
-		}
+		e2etest.AwaitStop(t, done, waitFor)
 		logger.close()
 		for _, p := range logger.recoveredPanics() {
 			t.Errorf("the node logged a panic: %s", p)

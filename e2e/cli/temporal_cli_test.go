@@ -487,14 +487,7 @@ func newEnv(t *testing.T, bin string) *env {
 	go func() { done <- srv.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("server.Run: %v", err)
-			}
-		case <-time.After(waitFor):
-			t.Errorf("server.Run did not return within %v of its context being cancelled", waitFor)
-		}
+		e2etest.AwaitStop(t, done, waitFor)
 		logs.close()
 	})
 

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duro-dev/duro/e2e/e2etest"
 	"github.com/duro-dev/duro/internal/server"
 )
 
@@ -293,14 +294,7 @@ func startServer(t *testing.T) string {
 		default:
 		}
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("server.Run: %v", err)
-			}
-		case <-time.After(serverStopTimeout):
-			t.Errorf("server.Run did not return within %v of its context being cancelled", serverStopTimeout)
-		}
+		e2etest.AwaitStop(t, done, serverStopTimeout)
 	})
 	addr := srv.GRPCAddr()
 	t.Logf("duro listening on %s", addr)
