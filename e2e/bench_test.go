@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -34,19 +33,7 @@ func BenchmarkOneActivityWorkflow(b *testing.B) {
 	tq := e.startWorker(registry{workflows: []any{oneActivityWorkflow}, activities: []any{&benchActs{}}})
 
 	elapsed, _ := e2etest.Load(b, inFlight, func(ctx context.Context, i int) error {
-		in := fmt.Sprint(i)
-		run, err := e.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-%d-%d", b.N, i), TaskQueue: tq}, oneActivityWorkflow, in)
-		if err != nil {
-			return err
-		}
-		var out string
-		if err := run.Get(ctx, &out); err != nil {
-			return err
-		}
-		if out != in {
-			return fmt.Errorf("workflow %d returned %q", i, out)
-		}
-		return nil
+		return e2etest.RunEcho(ctx, e.c, tq, fmt.Sprintf("bench-%d-%d", b.N, i), oneActivityWorkflow, i)
 	})
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "workflows/s")
 }

@@ -110,20 +110,7 @@ func benchCluster(b *testing.B, store, app string, nodes int) {
 	}
 
 	elapsed, _ := e2etest.Load(b, inFlight, func(ctx context.Context, i int) error {
-		c := clients[i%nodes]
-		in := fmt.Sprint(i)
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("%s-%d", prefix, i), TaskQueue: tq}, oneActivityWorkflow, in)
-		if err != nil {
-			return err
-		}
-		var out string
-		if err := run.Get(ctx, &out); err != nil {
-			return err
-		}
-		if out != in {
-			return fmt.Errorf("workflow %d returned %q", i, out)
-		}
-		return nil
+		return e2etest.RunEcho(ctx, clients[i%nodes], tq, fmt.Sprintf("%s-%d", prefix, i), oneActivityWorkflow, i)
 	})
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "workflows/s")
 

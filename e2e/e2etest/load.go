@@ -2,10 +2,13 @@ package e2etest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/client"
 )
 
 // Load is the benchmarks' load loop: it calls one(ctx, i) for every i in [0, b.N), at most
@@ -54,4 +57,23 @@ func Load(b *testing.B, inFlight int, one func(ctx context.Context, i int) error
 	// The slowest one shows a stall (a wake-up missed, a lease waited out) that p99 hides.
 	b.ReportMetric(float64(latencies[len(latencies)-1].Microseconds())/1000, "max-ms")
 	return elapsed, latencies
+}
+
+// RunEcho starts workflow wf (one that returns its string input) as workflow ID id on task queue
+// tq through c, with the input the call's index i, and checks that it returns that input: the one
+// call of the one-activity benchmarks.
+func RunEcho(ctx context.Context, c client.Client, tq, id string, wf any, i int) error {
+	in := fmt.Sprint(i)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: tq}, wf, in)
+	if err != nil {
+		return err
+	}
+	var out string
+	if err := run.Get(ctx, &out); err != nil {
+		return err
+	}
+	if out != in {
+		return fmt.Errorf("workflow %d returned %q", i, out)
+	}
+	return nil
 }
