@@ -199,7 +199,7 @@ func (t *txn) requestCancelActivity(a *commandpb.RequestCancelActivityTaskComman
 // that no longer matches the activity's state is consumed and reported as stale.
 func (e *Engine) StartActivityTask(ctx context.Context, task *store.Task, poll PollInfo) (*workflowservice.PollActivityTaskQueueResponse, error) {
 	var resp *workflowservice.PollActivityTaskQueueResponse
-	err := e.claim(ctx, execKey{task.Namespace, task.WorkflowID, task.RunID}, func(t *txn) error {
+	err := e.update(ctx, execKey{task.Namespace, task.WorkflowID, task.RunID}, func(t *txn) error {
 		resp = nil
 		ms := t.ms
 		t.delTasks = []int64{task.ID}

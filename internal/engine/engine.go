@@ -301,31 +301,19 @@ const maxConflictRetries = 8
 
 // update runs fn as one transition of the run k under the workflow's lock, retrying on conflict.
 // fn mutates the state it is given; on any error the cached copy is dropped, so a half-applied
-// change never survives.
+// change never survives. A transition that consumes a task or timer row (a poller starting a task,
+// a timer firing, an outbox effect) stops at once when another transition consumed the row first
+// (store.ErrConsumed: every retry would fail again, and the caller moves on); any other conflict
+// (the execution changed meanwhile, on this node or another) is retried, because the row is still
+// there and still owed. A conflict that outlasts every retry is answered as busy.
 func (e *Engine) update(ctx context.Context, k execKey, fn func(t *txn) error) error {
 	unlock := e.locks.Lock(lockKey(k.namespace, k.workflowID))
 	defer unlock()
 	return e.updateLocked(ctx, k, fn)
 }
 
+// updateLocked is update for a caller that holds the workflow's lock.
 func (e *Engine) updateLocked(ctx context.Context, k execKey, fn func(t *txn) error) error {
-	return e.updateRetrying(ctx, k, maxConflictRetries, fn)
-}
-
-// claim runs fn as a transition that consumes a task or timer row. When the row is what another
-// transition consumed first (store.ErrConsumed) every retry would fail again, so the claim stops
-// and its caller moves on; any other conflict (the execution changed meanwhile, on this node or
-// another) is retried like any update, because the row is still there and still owed: a claimer
-// that gave up on it would leave it to wait for another poller or another scan.
-func (e *Engine) claim(ctx context.Context, k execKey, fn func(t *txn) error) error {
-	unlock := e.locks.Lock(lockKey(k.namespace, k.workflowID))
-	defer unlock()
-	return e.updateRetrying(ctx, k, maxConflictRetries, fn, store.ErrConsumed)
-}
-
-// updateRetrying runs fn as one transition, again on a conflict up to retries times, unless the
-// conflict is one of final.
-func (e *Engine) updateRetrying(ctx context.Context, k execKey, retries int, fn func(t *txn) error, final ...error) error {
 	for try := 0; ; try++ {
 		if err := ctx.Err(); err != nil {
 			return canceled(err)
@@ -350,21 +338,12 @@ func (e *Engine) updateRetrying(ctx context.Context, k execKey, retries int, fn 
 		e.dropCache(k)
 		if errors.Is(err, store.ErrConflict) {
 			e.metrics.conflicts.Add(1)
+			if try < maxConflictRetries && !errors.Is(err, store.ErrConsumed) {
+				continue
+			}
 		}
-		if errors.Is(err, store.ErrConflict) && try < retries && !isAny(err, final) {
-			continue
-		}
-		return err
+		return busy(err)
 	}
-}
-
-func isAny(err error, targets []error) bool {
-	for _, t := range targets {
-		if errors.Is(err, t) {
-			return true
-		}
-	}
-	return false
 }
 
 // errExecutionGone is the cause of the NotFound for a run that does not exist (or was deleted).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/duro-dev/duro/internal/store"
 )
 
 // Code classifies engine errors; the Temporal frontend maps each to its gRPC status once.
@@ -68,6 +70,18 @@ func internal(err error) *Error {
 		return ee
 	}
 	return &Error{Code: CodeInternal, Message: "internal error: " + err.Error(), cause: err}
+}
+
+// busy is what a transition that lost the race for its execution on every attempt returns: the
+// store's conflict (still matched by errors.Is) as Unavailable, so that each API answers it as
+// its retryable "try again" (gRPC Unavailable, Step Functions ServiceUnavailable). Any other error,
+// and a row already consumed (final, not a busy run), passes through as it is.
+func busy(err error) error {
+	var ee *Error
+	if !errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrConsumed) || errors.As(err, &ee) {
+		return err
+	}
+	return &Error{Code: CodeUnavailable, Message: "workflow is busy (every attempt lost a race with another change of it); retry: " + err.Error(), cause: err}
 }
 
 func canceled(err error) *Error {

@@ -162,7 +162,7 @@ func (e *Engine) consumeRow(ctx context.Context, k execKey, rowID int64) error {
 
 // updateOutbox runs fn as the transition of k that consumes the outbox row.
 func (e *Engine) updateOutbox(ctx context.Context, k execKey, rowID int64, fn func(t *txn) error) error {
-	err := e.claim(ctx, k, func(t *txn) error {
+	err := e.update(ctx, k, func(t *txn) error {
 		t.delTasks = append(t.delTasks, rowID)
 		return fn(t)
 	})

@@ -192,7 +192,7 @@ func (e *Engine) StartStateMachine(ctx context.Context, s SFNStart) (runID strin
 			continue // another node started this workflow ID meanwhile: decide again
 		}
 		if err != nil {
-			return "", time.Time{}, false, err
+			return "", time.Time{}, false, busy(err)
 		}
 		return spec.RunID, t.now, true, nil
 	}

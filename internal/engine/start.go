@@ -61,7 +61,7 @@ func (e *Engine) startWorkflow(ctx context.Context, req *workflowservice.StartWo
 		if (errors.Is(err, store.ErrAlreadyExists) || errors.Is(err, store.ErrConflict)) && try < maxConflictRetries {
 			continue // another node moved the current pointer; decide again on fresh state
 		}
-		return res, err
+		return res, busy(err)
 	}
 }
 

@@ -62,7 +62,7 @@ func (e *Engine) FireTimer(ctx context.Context, row store.Timer) error {
 	if row.Kind == timerRetention {
 		return e.fireRetention(ctx, row)
 	}
-	err := e.claim(ctx, execKey{row.Namespace, row.WorkflowID, row.RunID}, func(t *txn) error {
+	err := e.update(ctx, execKey{row.Namespace, row.WorkflowID, row.RunID}, func(t *txn) error {
 		if !t.ms.open() {
 			// A closed run's rows were all dropped by its closing transition: this one is gone.
 			return errNoChange
@@ -207,7 +207,7 @@ func (e *Engine) ReleaseStickyQueue(ctx context.Context, namespace, stickyQueue 
 		return unavailable(err)
 	}
 	for _, row := range rows {
-		err := e.claim(ctx, execKey{row.Namespace, row.WorkflowID, row.RunID}, func(t *txn) error {
+		err := e.update(ctx, execKey{row.Namespace, row.WorkflowID, row.RunID}, func(t *txn) error {
 			ms := t.ms
 			t.delTasks = []int64{row.ID}
 			w := ms.WFT

@@ -57,7 +57,7 @@ type startedWFT struct {
 func (e *Engine) StartWorkflowTask(ctx context.Context, task *store.Task, poll PollInfo) (*workflowservice.PollWorkflowTaskQueueResponse, error) {
 	k := execKey{task.Namespace, task.WorkflowID, task.RunID}
 	var out *startedWFT
-	err := e.claim(ctx, k, func(t *txn) error {
+	err := e.update(ctx, k, func(t *txn) error {
 		out = nil
 		ms := t.ms
 		t.delTasks = []int64{task.ID}

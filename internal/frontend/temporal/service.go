@@ -111,11 +111,6 @@ func toStatus(err error) error {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return serviceerror.NewDeadlineExceeded(err.Error())
 		}
-		if errors.Is(err, store.ErrConflict) {
-			// Every retry of the transition lost a race for the execution (other nodes kept
-			// changing it): a transient state, so Unavailable, which the SDKs retry.
-			return serviceerror.NewUnavailable("workflow is busy, retry: " + err.Error())
-		}
 		return serviceerror.NewInternal(err.Error())
 	}
 	switch ee.Code {
