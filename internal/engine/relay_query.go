@@ -63,9 +63,6 @@ func (e *Engine) queryAcrossNodes(ctx context.Context, k execKey, queue store.Ta
 	}()
 	sub := r.answers.subscribe(id)
 	defer sub.cancel()
-	// A query waits for the run's first workflow task to complete (below); its history wakes it.
-	hist := e.history.subscribe(k.runID)
-	defer hist.cancel()
 
 	doc := queryDoc{Owner: r.cfg.Node, WorkflowID: k.workflowID, RunID: k.runID, Queue: queue.Name, Query: qb, Created: now}
 	// The record stays until its caller's deadline at most; the sweeper deletes it after that.
@@ -95,7 +92,6 @@ func (e *Engine) queryAcrossNodes(ctx context.Context, k execKey, queue store.Ta
 		case <-ctx.Done():
 			return nil, canceled(ctx.Err())
 		case <-sub.ch:
-		case <-hist.ch:
 		case <-tick.C:
 		}
 		var cur queryDoc
@@ -210,11 +206,6 @@ func (e *Engine) takeQueryRecord(ctx context.Context, key store.TaskQueueKey) (*
 		ms, err := e.loadStored(ctx, k)
 		if err != nil && !isNotFound(err) {
 			return nil, err
-		}
-		if err == nil && ms.open() && ms.LastCompletedWFTStartedID == 0 {
-			// As in Temporal, a query waits until the run's first workflow task has completed:
-			// before that the worker has no state to answer from (the SDK cannot replay it).
-			continue
 		}
 		doc.Taker, doc.TakenAt = r.cfg.Node, now
 		version, perr := e.putDoc(ctx, *rec, doc, rec.Version)
